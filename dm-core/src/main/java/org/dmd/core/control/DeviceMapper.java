@@ -26,6 +26,7 @@ import org.dmd.core.device.DeviceNames;
 import org.dmd.core.device.DeviceRef;
 import org.dmd.core.device.Lifecycle;
 import org.dmd.core.device.MappedDevice;
+import org.dmd.core.device.OpenDevice;
 import org.dmd.core.errno.DmException;
 import org.dmd.core.errno.Errno;
 import org.dmd.core.event.EventBus;
@@ -502,6 +503,27 @@ public final class DeviceMapper implements AutoCloseable {
             throw new DmException(Errno.EINVAL, "Start sector is beyond the geometry limits: %s", text);
         }
         return new MappedDevice.Geometry((int) values[0], (int) values[1], (int) values[2], values[3]);
+    }
+
+    // ------------------------------------------------------------------ block opens and shutdown
+
+    /**
+     * Opens the device's block device, as a process opening /dev/dm-N ({@code dm_blk_open}): ENXIO
+     * if it does not exist or is being removed. Close the handle to close the device.
+     */
+    public OpenDevice blockOpen(Requests.BlockOpen request) throws DmException {
+        checkKey(request);
+        try (DeviceRef ref = index.find(request.name(), request.uuid(), request.dev())) {
+            return lifecycle.open(ref);
+        }
+    }
+
+    /**
+     * Shuts the device-mapper core down: EBUSY while devices exist, unless {@code force}, which
+     * closes every session's block-device opens and removes every device, and names them.
+     */
+    public Replies.ShutdownDone shutdown(boolean force) throws DmException {
+        return new Replies.ShutdownDone(lifecycle.shutdown(force, () -> { }));
     }
 
     // ------------------------------------------------------------------ lookup and STATUS-FILL
