@@ -75,7 +75,7 @@ public final class DmClient implements AutoCloseable {
         JsonNode replyId = reply.get("id");
         if (replyId == null || !replyId.canConvertToLong() || replyId.longValue() != id) {
             // Only a reply to an unusable frame carries id null; ours are well formed, so say what came back.
-            throw new DmException(Errno.EPROTO, "dmd answered request %d with id %s: %s", id, replyId,
+            throw new ConnectionException(Errno.EPROTO, "dmd answered request %d with id %s: %s", id, replyId,
                     reply.path("message").asText(""));
         }
         return WireCodec.reply(reply, type);

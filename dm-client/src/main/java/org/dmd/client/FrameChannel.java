@@ -35,7 +35,7 @@ final class FrameChannel implements AutoCloseable {
         try {
             channel = SocketChannel.open(StandardProtocolFamily.UNIX);
         } catch (IOException e) {
-            throw new DmException(Errno.EIO, "cannot create a Unix socket: %s", e.getMessage());
+            throw new ConnectionException(Errno.EIO, "cannot create a Unix socket: %s", e.getMessage());
         }
         try {
             channel.connect(UnixDomainSocketAddress.of(path));
@@ -48,16 +48,16 @@ final class FrameChannel implements AutoCloseable {
 
     private static DmException notRunning(Path path, Exception cause) {
         if (!Files.exists(path)) {
-            return new DmException(Errno.ENOENT, "dmd is not running (no socket at %s)", path);
+            return new ConnectionException(Errno.ENOENT, "dmd is not running (no socket at %s)", path);
         }
         String reason = cause.getMessage() == null ? cause.getClass().getSimpleName() : cause.getMessage();
         if (reason.contains("Permission denied")) {
-            return new DmException(Errno.EACCES, "cannot connect to dmd at %s: Permission denied", path);
+            return new ConnectionException(Errno.EACCES, "cannot connect to dmd at %s: Permission denied", path);
         }
         if (reason.contains("Connection refused")) {
-            return new DmException(Errno.ENOENT, "dmd is not running (stale socket at %s)", path);
+            return new ConnectionException(Errno.ENOENT, "dmd is not running (stale socket at %s)", path);
         }
-        return new DmException(Errno.EIO, "cannot connect to dmd at %s: %s", path, reason);
+        return new ConnectionException(Errno.EIO, "cannot connect to dmd at %s: %s", path, reason);
     }
 
     Path path() {
@@ -82,7 +82,7 @@ final class FrameChannel implements AutoCloseable {
             fill(header);
             int length = header.getInt(0);
             if (length <= 0 || length > MAX_REPLY_BYTES) {
-                throw new DmException(Errno.EPROTO, "dmd sent a frame of %d bytes (allowed: 1..%d)",
+                throw new ConnectionException(Errno.EPROTO, "dmd sent a frame of %d bytes (allowed: 1..%d)",
                         Integer.toUnsignedLong(length), MAX_REPLY_BYTES);
             }
             ByteBuffer body = ByteBuffer.allocate(length);
@@ -103,7 +103,7 @@ final class FrameChannel implements AutoCloseable {
 
     private DmException lost(IOException e) {
         String reason = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
-        return new DmException(Errno.EIO, "connection to dmd at %s lost: %s", path, reason);
+        return new ConnectionException(Errno.EIO, "connection to dmd at %s lost: %s", path, reason);
     }
 
     /** Closing from another thread wakes a blocked read, which then fails. */

@@ -43,7 +43,7 @@ public final class SocketPaths {
     }
 
     /** The real uid of this process: the owner of {@code /proc/self}, which costs no JNI and no extra module. */
-    static int currentUid() {
+    public static int currentUid() {
         try {
             return (Integer) Files.getAttribute(Path.of("/proc/self"), "unix:uid");
         } catch (IOException | UnsupportedOperationException | IllegalArgumentException e) {

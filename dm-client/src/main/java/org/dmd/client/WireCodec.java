@@ -38,7 +38,7 @@ public final class WireCodec {
     private static final class Holder {
         static final ObjectMapper MAPPER = new ObjectMapper()
                 .disable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
-                .setSerializationInclusion(JsonInclude.Include.NON_NULL);
+                .setDefaultPropertyInclusion(JsonInclude.Include.NON_NULL);
     }
 
     /** The reply record a command answers with. */
@@ -103,11 +103,11 @@ public final class WireCodec {
         try {
             JsonNode node = mapper().readTree(frame);
             if (node == null || !node.isObject()) {
-                throw new DmException(Errno.EPROTO, "dmd sent a frame that is not a JSON object");
+                throw new ConnectionException(Errno.EPROTO, "dmd sent a frame that is not a JSON object");
             }
             return node;
         } catch (IOException e) {
-            throw new DmException(Errno.EPROTO, "dmd sent malformed JSON: %s", e.getMessage());
+            throw new ConnectionException(Errno.EPROTO, "dmd sent malformed JSON: %s", e.getMessage());
         }
     }
 
@@ -120,7 +120,7 @@ public final class WireCodec {
     static <R extends Reply> R reply(JsonNode frame, Class<R> type) throws DmException {
         JsonNode errno = frame.get("errno");
         if (errno == null || !errno.canConvertToInt()) {
-            throw new DmException(Errno.EPROTO, "dmd sent a reply without an errno");
+            throw new ConnectionException(Errno.EPROTO, "dmd sent a reply without an errno");
         }
         if (errno.intValue() != 0) {
             throw failure(errno.intValue(), frame);
@@ -128,7 +128,7 @@ public final class WireCodec {
         try {
             return mapper().treeToValue(frame, type);
         } catch (IOException e) {
-            throw new DmException(Errno.EPROTO, "dmd sent a %s reply that does not fit: %s", type.getSimpleName(),
+            throw new ConnectionException(Errno.EPROTO, "dmd sent a %s reply that does not fit: %s", type.getSimpleName(),
                     e.getMessage());
         }
     }
@@ -163,7 +163,7 @@ public final class WireCodec {
             case "dropped":
                 return new MonitorEvent.Dropped(frame.path("count").asLong());
             default:
-                throw new DmException(Errno.EPROTO, "dmd sent an event of unknown kind '%s'", kind);
+                throw new ConnectionException(Errno.EPROTO, "dmd sent an event of unknown kind '%s'", kind);
         }
     }
 }

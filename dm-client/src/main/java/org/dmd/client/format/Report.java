@@ -492,7 +492,7 @@ public final class Report {
     }
 
     private static SplitName split(ReportRow row) {
-        return SplitName.ofDevice(row.info().uuid(), row.info().name());
+        return row.split() != null ? row.split() : SplitName.ofDevice(row.info().uuid(), row.info().name());
     }
 
     // ------------------------------------------------------------------ byte-counted padding
