@@ -135,7 +135,7 @@ public final class Report {
         /** From dmsetup's switches; {@code separator} and {@code sortKeys} null when not given. */
         public static Settings of(boolean noHeadings, String separator, boolean namePrefixes, boolean unquoted,
                                   boolean rows, String sortKeys) {
-            boolean aligned = !noHeadings && !namePrefixes && separator == null;
+            boolean aligned = !noHeadings && !namePrefixes && separator == null && !rows;
             String sep = separator != null ? separator : noHeadings ? ":" : " ";
             return new Settings(aligned, !noHeadings, sep, namePrefixes, !unquoted, rows, sortKeys);
         }
@@ -148,14 +148,17 @@ public final class Report {
     }
 
     private final Settings settings;
+    /** The type "all" stands for: splitname's report is of name components only (null: every type). */
+    private final Type allType;
     private final List<Column> columns = new ArrayList<>();
     private final List<SortKey> keys = new ArrayList<>();
     private final List<String[]> rows = new ArrayList<>();
     private final Set<Type> types = EnumSet.noneOf(Type.class);
     private boolean helpRequested;
 
-    private Report(Settings settings) {
+    private Report(Settings settings, Type allType) {
         this.settings = settings;
+        this.allType = allType;
     }
 
     /**
@@ -173,7 +176,7 @@ public final class Report {
                         settings.quoted(), settings.columnsAsRows(), settings.sortKeys());
             }
         }
-        Report report = new Report(effective);
+        Report report = new Report(effective, defaultFields.equals(SPLITNAME_FIELDS) ? Type.NAME : null);
         for (String word : selected.split(",")) {
             if (!word.isEmpty() && !report.addField(word, false)) {
                 throw new ReportException(fieldHelp() + " \nUnrecognised field: " + word);
@@ -199,21 +202,25 @@ public final class Report {
             types.add(field.type());
             return true;
         }
-        String lower = word.toLowerCase(Locale.ROOT);
+        // "all" selects every field of the report's own type (every field when it has none);
+        // "<type>_all" every field of that type.
+        String canonical = word.replace("_", "").toLowerCase(Locale.ROOT);
+        boolean all = canonical.equals("all");
+        boolean matched = false;
         for (Type type : Type.values()) {
-            if (type != Type.SPECIAL && (lower.equals("all") || lower.equals(type.prefix + "all"))) {
+            String typeAll = type.prefix.replace("_", "") + "all";
+            boolean selected = all ? allType == null || allType == type : canonical.equals(typeAll);
+            if (type != Type.SPECIAL && selected) {
                 for (Field f : FIELDS) {
                     if (f.type() == type) {
                         columns.add(new Column(f, hidden));
                         types.add(type);
                     }
                 }
-                if (!lower.equals("all")) {
-                    return true;
-                }
+                matched = true;
             }
         }
-        return lower.equals("all");
+        return matched;
     }
 
     private boolean addSortKey(String word) {
@@ -239,16 +246,14 @@ public final class Report {
         return true;
     }
 
+    /** libdm's _is_same_field: underscores ignored, any case. */
     private static Field lookup(String word) {
         String canonical = word.replace("_", "");
-        for (Field f : SPECIAL_FIELDS) {
-            if (f.canonicalId().equalsIgnoreCase(canonical)) {
-                return f;
-            }
-        }
-        for (Field f : FIELDS) {
-            if (f.canonicalId().equalsIgnoreCase(canonical)) {
-                return f;
+        for (List<Field> fields : List.of(SPECIAL_FIELDS, FIELDS)) {
+            for (Field f : fields) {
+                if (f.canonicalId().equalsIgnoreCase(canonical)) {
+                    return f;
+                }
             }
         }
         return null;
@@ -446,9 +451,13 @@ public final class Report {
         }
     }
 
+    /** Replies are already unmangled unless the mode is none, so only then is there work to do. */
     private static String unmangled(String value, String what, NameMangling.Mode mode) throws ReportException {
+        if (mode != NameMangling.Mode.NONE) {
+            return value;
+        }
         try {
-            return NameMangling.unmangle(value, what, mode != NameMangling.Mode.NONE);
+            return NameMangling.unmangle(value, what, false);
         } catch (DmException e) {
             throw new ReportException(e.getMessage());
         }
