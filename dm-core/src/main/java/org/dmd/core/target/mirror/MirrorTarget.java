@@ -31,7 +31,7 @@ import org.dmd.core.target.support.TargetErrors;
  * is raised, as the kernel raises one when a mirror first becomes in sync.
  *
  * <p>Thread safety: configuration is final; {@link #inSync} is an atomic flag that makes the
- * in-sync transition (and its event) happen once; the log guards its own count.
+ * in-sync event happen once; the log's count is atomic.
  */
 public final class MirrorTarget implements Target {
 
@@ -167,8 +167,9 @@ public final class MirrorTarget implements Target {
     /** Recovery runs from resume on; it has nothing to copy, so the mirror is in sync at once. */
     @Override
     public void preresume() {
+        // Marking first (it is idempotent) means every resume returns with the mirror in sync.
+        log.markAllInSync();
         if (inSync.compareAndSet(false, true)) {
-            log.markAllInSync();
             events.raise();
         }
     }
