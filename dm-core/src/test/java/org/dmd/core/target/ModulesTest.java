@@ -37,7 +37,8 @@ class ModulesTest {
         EXPECTED.put("dm-flakey", new Expected(List.of("dm-mod"), List.of("target flakey")));
         EXPECTED.put("dm-log", new Expected(List.of("dm-mod"), List.of("dirty-log core", "dirty-log disk")));
         EXPECTED.put("dm-region-hash", new Expected(List.of("dm-log"), List.of()));
-        EXPECTED.put("dm-mirror", new Expected(List.of("dm-region-hash", "dm-log", "dm-mod"), List.of("target mirror")));
+        EXPECTED.put("dm-mirror", new Expected(List.of("dm-region-hash", "dm-log", "dm-mod"),
+                List.of("target mirror")));
         EXPECTED.put("dm-snapshot", new Expected(List.of("dm-mod"), List.of(
                 "exception-store transient", "exception-store N", "exception-store persistent", "exception-store P",
                 "target snapshot", "target snapshot-origin", "target snapshot-merge")));
@@ -81,7 +82,8 @@ class ModulesTest {
         List<String> reversed = new ArrayList<>(expected.registrations());
         Collections.reverse(reversed);
         List<String> journal = context.journal();
-        assertEquals(prefixed("unregister", reversed), journal.subList(expected.registrations().size(), journal.size()));
+        assertEquals(prefixed("unregister", reversed),
+                journal.subList(expected.registrations().size(), journal.size()));
         assertEquals(List.of(), context.allLiveNames());
     }
 

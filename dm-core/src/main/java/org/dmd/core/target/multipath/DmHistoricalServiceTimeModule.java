@@ -8,6 +8,7 @@ import org.dmd.core.target.support.TypeRegistration;
 public final class DmHistoricalServiceTimeModule extends TypeModule {
 
     public DmHistoricalServiceTimeModule() {
-        super("dm-historical-service-time", List.of("dm-multipath"), List.of(TypeRegistration.pathSelector(HistoricalServiceTimeSelectorType.INSTANCE)));
+        super("dm-historical-service-time", List.of("dm-multipath"),
+                List.of(TypeRegistration.pathSelector(HistoricalServiceTimeSelectorType.INSTANCE)));
     }
 }

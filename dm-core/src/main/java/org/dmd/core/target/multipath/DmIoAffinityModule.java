@@ -8,6 +8,7 @@ import org.dmd.core.target.support.TypeRegistration;
 public final class DmIoAffinityModule extends TypeModule {
 
     public DmIoAffinityModule() {
-        super("dm-io-affinity", List.of("dm-multipath"), List.of(TypeRegistration.pathSelector(IoAffinitySelectorType.forThisMachine())));
+        super("dm-io-affinity", List.of("dm-multipath"),
+                List.of(TypeRegistration.pathSelector(IoAffinitySelectorType.forThisMachine())));
     }
 }

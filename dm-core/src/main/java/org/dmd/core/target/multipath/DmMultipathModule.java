@@ -8,6 +8,7 @@ import org.dmd.core.target.support.TypeRegistration;
 public final class DmMultipathModule extends TypeModule {
 
     public DmMultipathModule() {
-        super("dm-multipath", List.of("dm-mod"), List.of(TypeRegistration.target(MultipathTarget.TYPE)));
+        super("dm-multipath", List.of("dm-mod"),
+                List.of(TypeRegistration.target(MultipathTarget.TYPE)));
     }
 }

@@ -8,6 +8,7 @@ import org.dmd.core.target.support.TypeRegistration;
 public final class DmQueueLengthModule extends TypeModule {
 
     public DmQueueLengthModule() {
-        super("dm-queue-length", List.of("dm-multipath"), List.of(TypeRegistration.pathSelector(RepeatCountSelectorType.QUEUE_LENGTH)));
+        super("dm-queue-length", List.of("dm-multipath"),
+                List.of(TypeRegistration.pathSelector(RepeatCountSelectorType.QUEUE_LENGTH)));
     }
 }

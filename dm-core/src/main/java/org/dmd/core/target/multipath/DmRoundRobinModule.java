@@ -8,6 +8,7 @@ import org.dmd.core.target.support.TypeRegistration;
 public final class DmRoundRobinModule extends TypeModule {
 
     public DmRoundRobinModule() {
-        super("dm-round-robin", List.of("dm-multipath"), List.of(TypeRegistration.pathSelector(RepeatCountSelectorType.ROUND_ROBIN)));
+        super("dm-round-robin", List.of("dm-multipath"),
+                List.of(TypeRegistration.pathSelector(RepeatCountSelectorType.ROUND_ROBIN)));
     }
 }

@@ -8,6 +8,7 @@ import org.dmd.core.target.support.TypeRegistration;
 public final class DmServiceTimeModule extends TypeModule {
 
     public DmServiceTimeModule() {
-        super("dm-service-time", List.of("dm-multipath"), List.of(TypeRegistration.pathSelector(ServiceTimeSelectorType.INSTANCE)));
+        super("dm-service-time", List.of("dm-multipath"),
+                List.of(TypeRegistration.pathSelector(ServiceTimeSelectorType.INSTANCE)));
     }
 }

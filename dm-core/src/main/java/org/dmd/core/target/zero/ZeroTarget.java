@@ -10,7 +10,7 @@ import org.dmd.core.target.Version;
 import org.dmd.core.target.support.BasicTargetType;
 import org.dmd.core.target.support.TargetErrors;
 
-/** {@code zero}: reads return zeros, writes are dropped. No arguments; empty table and status. */
+/** {@code zero}: reads return zeros, writes are dropped. No arguments; empty table and status. Stateless. */
 public final class ZeroTarget implements Target {
 
     public static final TargetType TYPE =

@@ -95,7 +95,8 @@ class MirrorTargetTest {
         fails("disk 1 /dev/loop2 " + LEGS,
                 "Error creating mirror dirty log: wrong number of arguments to disk dirty region log");
         fails("disk 2 /dev/loop9 1024 " + LEGS, "Error creating mirror dirty log");
-        fails("disk 2 /dev/loop3 2 " + LEGS, "Error creating mirror dirty log: log device 7:3 too small: need 1536 bytes");
+        fails("disk 2 /dev/loop3 2 " + LEGS,
+                "Error creating mirror dirty log: log device 7:3 too small: need 1536 bytes");
     }
 
     @Test
