@@ -51,8 +51,11 @@ class ModulesTest {
         EXPECTED.put("dm-io-affinity", new Expected(List.of("dm-multipath"), List.of("path-selector io-affinity")));
     }
 
+    /** The shipped modules: the service providers of the main code, not the module tests' fixtures. */
     static Stream<KernelModule> modules() {
-        return ServiceLoader.load(KernelModule.class).stream().map(ServiceLoader.Provider::get);
+        return ServiceLoader.load(KernelModule.class).stream()
+                .filter(provider -> provider.type().getPackageName().startsWith("org.dmd.core.target"))
+                .map(ServiceLoader.Provider::get);
     }
 
     private static List<String> prefixed(String action, List<String> registrations) {
