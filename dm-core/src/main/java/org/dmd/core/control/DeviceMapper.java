@@ -545,6 +545,7 @@ public final class DeviceMapper implements AutoCloseable {
             throw new DmException(Errno.EINVAL, "Empty message received");
         }
         try (DeviceRef ref = lookup(request, flags)) {
+            steps.reached(Step.MESSAGE_FOUND, ref.name());
             MappedDevice device = ref.device();
             if (argv.get(0).startsWith("@")) {
                 coreMessage(device, argv);
