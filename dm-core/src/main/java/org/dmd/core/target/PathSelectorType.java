@@ -7,8 +7,11 @@ import org.dmd.core.registry.RegisteredType;
 /** A multipath path selector type ({@code struct path_selector_type}). */
 public interface PathSelectorType extends RegisteredType {
 
-    /** Number of per-path arguments this selector expects by default (its {@code table_args}). */
+    /** Number of per-path words the selector prints in a table ({@code table_args}). */
     int tableArgs();
+
+    /** Number of per-path words the selector prints in a status ({@code info_args}). */
+    int infoArgs();
 
     /** Creates a selector instance from its selector arguments ({@code ->create}); bad args EINVAL. */
     PathSelector create(List<String> args) throws DmException;

@@ -2,6 +2,7 @@ package org.dmd.core.target;
 
 import java.util.Optional;
 import org.dmd.core.errno.DmException;
+import org.dmd.core.minor.DeviceNumber;
 
 /**
  * What a target constructor may use ({@code struct dm_target} and {@code dm_get_device}).
@@ -25,6 +26,17 @@ public interface TargetContext {
      * lower dm device being removed gives ENXIO. A device named twice is opened once.
      */
     TableDevice device(String path) throws DmException;
+
+    /**
+     * Resolves a device name to its number without opening it or recording a dependency
+     * ({@code dm_devt_from_path}). Unlike the rest of this context it stays usable after
+     * construction: multipath resolves the devices named in its {@code fail_path} and
+     * {@code reinstate_path} messages with it.
+     *
+     * <p>Names resolve as in {@link #device}: {@code MAJ:MIN} (a number that does not fit gives
+     * EOVERFLOW), or a path (one that names no device gives ENOENT, a non-block file ENOTBLK).
+     */
+    DeviceNumber deviceNumber(String path) throws DmException;
 
     /** Takes a path selector type (autoloading {@code dm-NAME}); empty if it does not exist. */
     Optional<PathSelectorType> pathSelector(String name) throws DmException;

@@ -1,0 +1,53 @@
+package org.dmd.core.target.builtin;
+
+import java.util.List;
+import java.util.Set;
+import org.dmd.core.errno.DmException;
+import org.dmd.core.target.DeviceArea;
+import org.dmd.core.target.Target;
+import org.dmd.core.target.TargetContext;
+import org.dmd.core.target.TargetType;
+import org.dmd.core.target.Version;
+import org.dmd.core.target.support.BasicTargetType;
+import org.dmd.core.target.support.LinearMapping;
+import org.dmd.core.target.support.TargetErrors;
+
+/**
+ * {@code linear <dev> <offset>}: maps the target onto a range of one device. Immutable.
+ * Table text {@code MAJ:MIN OFFSET}; status empty.
+ */
+public final class LinearTarget implements Target {
+
+    public static final TargetType TYPE =
+            new BasicTargetType("linear", Version.of(1, 5, 0), Set.of(), LinearTarget::construct);
+
+    private final LinearMapping mapping;
+    private final long length;
+
+    private LinearTarget(LinearMapping mapping, long length) {
+        this.mapping = mapping;
+        this.length = length;
+    }
+
+    static Target construct(TargetContext context, List<String> args) throws DmException {
+        if (args.size() != 2) {
+            throw TargetErrors.invalid("Invalid argument count");
+        }
+        return new LinearTarget(LinearMapping.parse(context, args.get(0), args.get(1)), context.length());
+    }
+
+    @Override
+    public String table() {
+        return mapping.toString();
+    }
+
+    @Override
+    public String status() {
+        return "";
+    }
+
+    @Override
+    public List<DeviceArea> areas() {
+        return List.of(mapping.area(length));
+    }
+}
