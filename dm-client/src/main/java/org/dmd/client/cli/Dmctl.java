@@ -71,6 +71,10 @@ public final class Dmctl {
             new Spec("monitor", 0, 0, 0, "[--kernel-messages]"),
             new Spec("shutdown", 0, 0, 0, "[-f|--force]"));
 
+    /** dmd's own commands: they report failures as the tools they imitate do, without "Command failed.". */
+    private static final java.util.Set<String> DMD_COMMANDS = java.util.Set.of("losetup", "modprobe", "lsmod",
+            "monitor", "shutdown");
+
     /** dmsetup commands dmd has no use for, and why. */
     private static final Map<String, String> UNSUPPORTED = Map.of(
             "stats", "dmd keeps no I/O statistics",
@@ -369,7 +373,9 @@ public final class Dmctl {
             String device = i < args.size() ? args.get(i) : null;
             List<String> rest = args.subList(Math.min(i, args.size()), args.size());
             if (!dispatch(s, spec, queries, device, rest, multiple)) {
-                s.error("Command failed.");
+                if (!DMD_COMMANDS.contains(spec.name())) {
+                    s.error("Command failed.");
+                }
                 ok = false;
                 break;
             }

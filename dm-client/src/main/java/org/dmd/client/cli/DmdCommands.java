@@ -144,8 +144,7 @@ final class DmdCommands {
             } catch (ConnectionException e) {
                 throw new Session.Abort(e.getMessage());
             } catch (DmException e) {
-                s.error(e.getMessage().startsWith("modprobe:") ? e.getMessage()
-                        : "modprobe: ERROR: " + e.getMessage());
+                s.error(modprobeMessage(e.getMessage()));
                 ok = false;
                 continue;
             }
@@ -155,6 +154,14 @@ final class DmdCommands {
             }
         }
         return ok;
+    }
+
+    /** kmod's prefixes: "Module ..." verdicts are FATAL, everything else (insert, remove failures) ERROR. */
+    static String modprobeMessage(String message) {
+        if (message.startsWith("modprobe:")) {
+            return message;
+        }
+        return (message.startsWith("Module ") ? "modprobe: FATAL: " : "modprobe: ERROR: ") + message;
     }
 
     boolean lsmod() {
