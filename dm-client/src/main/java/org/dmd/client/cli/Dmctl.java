@@ -126,10 +126,14 @@ public final class Dmctl {
             err.append("Invalid DM_DEV_DIR environment variable value.\n");
             return 1;
         }
-        DmctlOptions options = new DmctlOptions();
-        String problem = parse(options, args);
-        if (problem == null) {
+        DmctlOptions options;
+        String problem;
+        try {
+            options = DmctlOptions.parse(args);
             problem = checkSwitches(options);
+        } catch (picocli.CommandLine.ParameterException e) {
+            options = new DmctlOptions();
+            problem = parseProblem(e, args);
         }
         NameMangling.Mode mangling = mangling(options, env);
         if (problem == null && mangling == null) {
@@ -178,7 +182,7 @@ public final class Dmctl {
             return 1;
         }
         if (spec.name().equals("splitname") && !options.columnsWanted()) {
-            options.columns = new boolean[] {true};
+            options.columns = 1;
         }
         String optionProblem = checkListOptions(options, env);
         if (optionProblem != null) {
@@ -196,26 +200,20 @@ public final class Dmctl {
         return options.help || options.version ? 0 : status;
     }
 
-    /** Parses like getopt_long; returns a problem line ("" if the message was already printed), or null. */
-    private static String parse(DmctlOptions options, String[] args) {
-        CommandLine commandLine = new CommandLine(options);
-        commandLine.setExpandAtFiles(false);
-        commandLine.setOverwrittenOptionsAllowed(true);
-        commandLine.setAbbreviatedOptionsAllowed(true);
-        commandLine.setUnmatchedArgumentsAllowed(false);
-        try {
-            commandLine.parseArgs(args);
-            return null;
-        } catch (CommandLine.UnmatchedArgumentException e) {
-            String arg = e.getUnmatched().isEmpty() ? "" : e.getUnmatched().get(0);
+    /** getopt_long's complaint about a bad command line. */
+    private static String parseProblem(CommandLine.ParameterException failure, String[] args) {
+        if (failure instanceof CommandLine.UnmatchedArgumentException unmatched) {
+            String arg = unmatched.getUnmatched().isEmpty() ? "" : unmatched.getUnmatched().get(0);
             return arg.startsWith("--") ? "dmctl: unrecognized option '" + arg + "'"
                     : "dmctl: invalid option -- '" + (arg.length() > 1 ? arg.substring(1, 2) : arg) + "'";
-        } catch (CommandLine.MissingParameterException e) {
-            String option = e.getMissing().isEmpty() ? "" : e.getMissing().get(0).toString();
-            return "dmctl: option requires an argument -- '" + option + "'";
-        } catch (CommandLine.ParameterException e) {
-            return "dmctl: " + e.getMessage();
         }
+        if (failure instanceof CommandLine.MissingParameterException && args.length > 0) {
+            // Only the last word can lack its argument.
+            String option = args[args.length - 1];
+            return option.startsWith("--") ? "dmctl: option '" + option + "' requires an argument"
+                    : "dmctl: option requires an argument -- '" + option.charAt(option.length() - 1) + "'";
+        }
+        return "dmctl: " + failure.getMessage();
     }
 
     /** The checks dmsetup makes while and after reading its switches. */
