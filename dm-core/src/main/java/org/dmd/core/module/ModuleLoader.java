@@ -238,8 +238,9 @@ final class ModuleLoader {
                     if (old != null && old.state == ModuleState.LIVE) {
                         throw alreadyLoaded(name);
                     }
-                    throw new DmException(Errno.EBUSY, old == null
-                            ? "a concurrent load of module %s failed" : "module %s is being removed", name);
+                    throw new DmException(Errno.EBUSY, old == null ? "a concurrent load of module %s failed"
+                            : old.state == ModuleState.GOING ? "module %s is going away"
+                            : "module %s is being loaded by someone else", name);
                 case RETRY_UNTIL_GONE:
                     if (old.state != ModuleState.LIVE) {
                         awaitModuleWq(() -> {
