@@ -53,6 +53,7 @@ class AutoloadTest extends ModuleTestSupport {
         try (TypeRef<TargetType> zero = targets.get("fx-zero").orElseThrow();
                 TypeRef<TargetType> again = targets.get("fx-zero").orElseThrow()) {
             assertEquals("fx-zero", zero.type().name());
+            assertEquals(zero.type(), again.type());
             assertEquals(2, modules.find("dm_fx_zero").orElseThrow().refcount());
         }
         assertEquals(1, steps.count(Step.REQUEST_MODULE, "dm-fx-zero"));
@@ -80,6 +81,7 @@ class AutoloadTest extends ModuleTestSupport {
     @Test
     void aMissingPathSelectorAutoloadsByItsModuleName() throws Exception {
         try (TypeRef<PathSelectorType> rr = modules.registries().pathSelectors().get("fx-rr").orElseThrow()) {
+            assertEquals("fx-rr", rr.type().name());
             assertEquals(1, modules.registries().pathSelectors().users("fx-rr"));
             assertEquals(1, modules.find("dm_fx_rr").orElseThrow().refcount());
         }

@@ -44,6 +44,7 @@ class ComingTypeTest extends ModuleTestSupport {
         registered.open();
         assertNull(result(load));
         try (TypeRef<TargetType> ref = result(get).orElseThrow()) {
+            assertEquals("fx-two-a", ref.type().name());
             assertEquals(ModuleState.LIVE, modules.find(TWO).orElseThrow().state());
             assertEquals(1, modules.find(TWO).orElseThrow().refcount());
         }
@@ -87,6 +88,7 @@ class ComingTypeTest extends ModuleTestSupport {
         AtomicReference<ModuleState> stateSeen = new AtomicReference<>();
         steps.onReach(Step.MODULE_INIT_REGISTERED, TWO, () -> {
             try (TypeRef<TargetType> own = targets().get("fx-two-a").orElseThrow()) {
+                assertEquals("fx-two-a", own.type().name());
                 stateSeen.set(modules.find(TWO).orElseThrow().state());
             }
         });

@@ -38,6 +38,7 @@ class PathSelectorStressTest extends ModuleTestSupport {
                     selectors.get("fx-rr").orElseThrow().close();
                     if (i == PAIRS_PER_THREAD / 2) {
                         try (TypeRef<PathSelectorType> held = selectors.get("fx-rr").orElseThrow()) {
+                            assertEquals("fx-rr", held.type().name());
                             allHolding.await(20, TimeUnit.SECONDS);
                             checked.await(20, TimeUnit.SECONDS);
                         }
