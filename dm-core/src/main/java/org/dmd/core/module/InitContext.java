@@ -85,11 +85,6 @@ final class InitContext implements ModuleContext {
         return exceptionStores;
     }
 
-    @Override
-    public void reached(Step step) {
-        steps.reached(step, module.name());
-    }
-
     synchronized void beginInit() {
         initRunning = true;
     }
