@@ -111,7 +111,7 @@ final class DeviceCommands {
             }
             last = resumed;
         }
-        s.result(shownOrRaw(last));
+        s.result(s.forJson(last));
         return s.verbosity() == 0 || displayInfo(last);
     }
 
@@ -322,7 +322,7 @@ final class DeviceCommands {
             return null;
         }
         if (display) {
-            s.result(shownOrRaw(reply));
+            s.result(s.forJson(reply));
             if (s.verbosity() > 0 && !displayInfo(reply)) {
                 return null;
             }
@@ -399,27 +399,18 @@ final class DeviceCommands {
         if (loaded == null) {
             return false;
         }
-        s.result(shownOrRaw(loaded));
+        s.result(s.forJson(loaded));
         return s.verbosity() == 0 || displayInfo(loaded);
     }
 
     boolean rename(List<String> args) {
-        String name = args.size() == 2 ? args.get(0) : null;
-        String wanted = args.get(args.size() - 1);
-        String current;
-        if (name != null) {
-            DeviceId id = s.named(name);
-            if (id == null) {
-                return false;
-            }
-            current = id.name();
-        } else {
-            DeviceId id = s.device(null);
-            if (id == null) {
-                return false;
-            }
-            current = id.name();
+        // The kernel finds the device to rename by its name only; -u/-j send no name, which it refuses.
+        DeviceId id = s.device(args.size() == 2 ? args.get(0) : null);
+        if (id == null) {
+            return false;
         }
+        String current = id.name();
+        String wanted = args.get(args.size() - 1);
         String newName = null;
         String newUuid = null;
         try {
@@ -437,12 +428,12 @@ final class DeviceCommands {
             flags.add(DmFlag.QUERY_INACTIVE_TABLE);
         }
         Requests.DevRename request = new Requests.DevRename(current, newName, newUuid, flags, s.eventNr(true));
-        Replies.DeviceInfo renamed = s.call("rename", new Session.Target(current, null, null),
+        Replies.DeviceInfo renamed = s.call("rename", Session.Target.of(id),
                 c -> (Replies.DeviceInfo) c.execute(request));
         if (renamed == null) {
             return false;
         }
-        s.result(shownOrRaw(renamed));
+        s.result(s.forJson(renamed));
         return true;
     }
 
@@ -547,15 +538,5 @@ final class DeviceCommands {
         InfoFormat.longForm(out, info);
         s.print(out);
         return true;
-    }
-
-    private Object shownOrRaw(Replies.DeviceInfo info) {
-        try {
-            return new Replies.DeviceInfo(NameMangling.unmangleReply(info.name(), "name", s.mangling),
-                    NameMangling.unmangleReply(info.uuid(), "UUID", s.mangling), info.dev(), info.flags(),
-                    info.openCount(), info.eventNr(), info.targetCount());
-        } catch (DmException e) {
-            return info;
-        }
     }
 }

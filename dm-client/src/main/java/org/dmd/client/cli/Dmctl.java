@@ -177,8 +177,12 @@ public final class Dmctl {
             usage(err);
             return 1;
         }
-        if (options.select != null && spec.repeatable() == 2) {
-            err.append("dmctl: -S/--select is not supported.\n");
+        if (options.select != null) {
+            err.append("dmctl: -S/--select is not supported: dmd's dmctl has no selection language.\n");
+            return 1;
+        }
+        if (options.exec != null) {
+            err.append("dmctl: --exec is not supported: dmd's devices have no nodes to pass to a command.\n");
             return 1;
         }
         if (spec.name().equals("splitname") && !options.columnsWanted()) {

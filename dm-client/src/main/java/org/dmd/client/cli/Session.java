@@ -253,14 +253,26 @@ final class Session implements AutoCloseable {
      */
     DmInfo shown(Replies.DeviceInfo info) {
         try {
-            String name = NameMangling.unmangleReply(info.name(), "name", mangling);
-            String uuid = NameMangling.unmangleReply(info.uuid(), "UUID", mangling);
-            return DmInfo.of(new Replies.DeviceInfo(name, uuid, info.dev(), info.flags(), info.openCount(),
-                    info.eventNr(), info.targetCount()));
+            return DmInfo.of(unmangled(info));
         } catch (DmException e) {
             error(e.getMessage());
             return null;
         }
+    }
+
+    /** A reply for {@code --json}: names unmangled where they can be, else as the daemon sent them. */
+    Replies.DeviceInfo forJson(Replies.DeviceInfo info) {
+        try {
+            return unmangled(info);
+        } catch (DmException e) {
+            return info;
+        }
+    }
+
+    private Replies.DeviceInfo unmangled(Replies.DeviceInfo info) throws DmException {
+        return new Replies.DeviceInfo(NameMangling.unmangleReply(info.name(), "name", mangling),
+                NameMangling.unmangleReply(info.uuid(), "UUID", mangling), info.dev(), info.flags(),
+                info.openCount(), info.eventNr(), info.targetCount());
     }
 
     String shownName(String stored) {
