@@ -1,6 +1,6 @@
 package org.dmd.client;
 
-import com.fasterxml.jackson.databind.JsonNode;
+import java.util.Map;
 import java.nio.file.Path;
 import java.util.EnumSet;
 import java.util.List;
@@ -64,7 +64,7 @@ public final class DmClient implements AutoCloseable {
     private <R extends Reply> R execute(Request request, Class<R> type) throws DmException {
         long id = nextId.getAndIncrement();
         byte[] frame = WireCodec.encode(id, request);
-        JsonNode reply;
+        Map<String, Object> reply;
         exchange.lock();
         try {
             channel.write(frame);
@@ -72,11 +72,11 @@ public final class DmClient implements AutoCloseable {
         } finally {
             exchange.unlock();
         }
-        JsonNode replyId = reply.get("id");
-        if (replyId == null || !replyId.canConvertToLong() || replyId.longValue() != id) {
+        Object replyId = reply.get("id");
+        if (!(replyId instanceof Long n) || n != id) {
             // Only a reply to an unusable frame carries id null; ours are well formed, so say what came back.
             throw new ConnectionException(Errno.EPROTO, "dmd answered request %d with id %s: %s", id, replyId,
-                    reply.path("message").asText(""));
+                    reply.getOrDefault("message", ""));
         }
         return WireCodec.reply(reply, type);
     }

@@ -1,6 +1,6 @@
 package org.dmd.client;
 
-import com.fasterxml.jackson.databind.JsonNode;
+import java.util.Map;
 import java.nio.file.Path;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
@@ -51,7 +51,7 @@ public final class Subscription implements AutoCloseable {
     private void readEvents() {
         try {
             while (true) {
-                JsonNode frame = WireCodec.parse(channel.read());
+                Map<String, Object> frame = WireCodec.parse(channel.read());
                 if (WireCodec.isEvent(frame)) {
                     listener.accept(WireCodec.event(frame));
                 }

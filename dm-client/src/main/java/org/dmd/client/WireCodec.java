@@ -1,15 +1,11 @@
 package org.dmd.client;
 
 import com.fasterxml.jackson.annotation.JsonInclude;
-import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.DeserializationFeature;
-import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
 import java.util.Collections;
 import java.util.EnumMap;
-import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import org.dmd.core.control.Command;
@@ -20,8 +16,10 @@ import org.dmd.core.errno.DmException;
 import org.dmd.core.errno.Errno;
 
 /**
- * The JSON side of the wire protocol: requests out, replies and pushed events in. Holds the one
- * ObjectMapper of the process, built on first use (it is the costliest object the client makes).
+ * The wire protocol's JSON: requests out, replies and pushed events in (frames themselves are
+ * {@link FrameChannel}'s). The records travel through {@link RecordCodec}; the ObjectMapper,
+ * built once and only when asked for, serves JSON meant for people and scripts
+ * ({@code dmctl --json}).
  */
 public final class WireCodec {
 
@@ -30,7 +28,7 @@ public final class WireCodec {
     private WireCodec() {
     }
 
-    /** The mapper shared by the client and dmctl's {@code --json} output. */
+    /** The process's one ObjectMapper (records as objects, null members left out), built on first use. */
     public static ObjectMapper mapper() {
         return Holder.MAPPER;
     }
@@ -85,85 +83,84 @@ public final class WireCodec {
 
     /** {@code {"id": id, "command": NAME, ...the request's components}}, null components left out. */
     public static byte[] encode(long id, Request request) {
-        ObjectMapper mapper = mapper();
-        ObjectNode frame = mapper.createObjectNode();
-        frame.put("id", id);
-        frame.put("command", Command.of(request).name());
-        JsonNode fields = mapper.valueToTree(request);
-        fields.properties().forEach(field -> frame.set(field.getKey(), field.getValue()));
-        try {
-            return mapper.writeValueAsBytes(frame);
-        } catch (JsonProcessingException e) {
-            throw new IllegalStateException("a request record did not serialise", e);
-        }
+        return RecordCodec.request(id, Command.of(request).name(), (Record) request);
     }
 
-    /** Parses one frame into a JSON object, or fails with EPROTO. */
-    static JsonNode parse(byte[] frame) throws DmException {
+    /** Parses one frame into its JSON object (members in the frame's order), or fails with EPROTO. */
+    static Map<String, Object> parse(byte[] frame) throws DmException {
+        Object value;
         try {
-            JsonNode node = mapper().readTree(frame);
-            if (node == null || !node.isObject()) {
-                throw new ConnectionException(Errno.EPROTO, "dmd sent a frame that is not a JSON object");
-            }
-            return node;
+            value = RecordCodec.parse(frame);
         } catch (IOException e) {
             throw new ConnectionException(Errno.EPROTO, "dmd sent malformed JSON: %s", e.getMessage());
         }
+        if (!(value instanceof Map<?, ?> map)) {
+            throw new ConnectionException(Errno.EPROTO, "dmd sent a frame that is not a JSON object");
+        }
+        @SuppressWarnings("unchecked")
+        Map<String, Object> object = (Map<String, Object>) map;
+        return object;
     }
 
     /** True for a pushed event (no {@code id}, an {@code event} member). */
-    static boolean isEvent(JsonNode frame) {
-        return frame.has("event");
+    static boolean isEvent(Map<String, Object> frame) {
+        return frame.containsKey("event");
     }
 
-    /** The reply to {@code command}, or the daemon's failure as a DmException with its errno and message. */
-    static <R extends Reply> R reply(JsonNode frame, Class<R> type) throws DmException {
-        JsonNode errno = frame.get("errno");
-        if (errno == null || !errno.canConvertToInt()) {
+    /** The reply of this type, or the daemon's failure as a DmException with its errno and message. */
+    static <R extends Reply> R reply(Map<String, Object> frame, Class<R> type) throws DmException {
+        if (!(frame.get("errno") instanceof Long errno)) {
             throw new ConnectionException(Errno.EPROTO, "dmd sent a reply without an errno");
         }
-        if (errno.intValue() != 0) {
+        if (errno != 0) {
             throw failure(errno.intValue(), frame);
         }
         try {
-            return mapper().treeToValue(frame, type);
-        } catch (IOException e) {
-            throw new ConnectionException(Errno.EPROTO, "dmd sent a %s reply that does not fit: %s", type.getSimpleName(),
-                    e.getMessage());
+            return RecordCodec.bind(frame, type);
+        } catch (RuntimeException e) {
+            throw new ConnectionException(Errno.EPROTO, "dmd sent a %s reply that does not fit: %s",
+                    type.getSimpleName(), e.getMessage());
         }
     }
 
-    private static DmException failure(int number, JsonNode frame) {
+    private static DmException failure(int number, Map<String, Object> frame) {
         Errno errno = Errno.ofNumber(number);
-        String message = frame.path("message").asText("");
+        String message = frame.get("message") instanceof String s ? s : "";
         if (errno == null) {
-            // An errno dmd's table does not name: keep the number in the text rather than lose it.
-            String name = frame.path("error").asText("errno " + number);
+            // An errno dmd's table does not name: keep its name in the text rather than lose it.
+            String name = frame.get("error") instanceof String s ? s : "errno " + number;
             return new DmException(Errno.EIO, "%s (%s)", message, name);
         }
         return new DmException(errno, message.isEmpty() ? errno.strerror() : message);
     }
 
     /** A pushed event. */
-    static MonitorEvent event(JsonNode frame) throws DmException {
-        String kind = frame.path("event").asText();
+    static MonitorEvent event(Map<String, Object> frame) throws DmException {
+        String kind = String.valueOf(frame.get("event"));
         switch (kind) {
             case "uevent":
                 Map<String, String> env = new LinkedHashMap<>();
-                for (Iterator<Map.Entry<String, JsonNode>> it = frame.path("env").properties().iterator(); it.hasNext(); ) {
-                    Map.Entry<String, JsonNode> e = it.next();
-                    env.put(e.getKey(), e.getValue().asText());
+                if (frame.get("env") instanceof Map<?, ?> map) {
+                    map.forEach((k, v) -> env.put(String.valueOf(k), String.valueOf(v)));
                 }
-                return new MonitorEvent.Uevent(frame.path("seqnum").asLong(), frame.path("action").asText(),
-                        frame.path("subsystem").asText(), frame.path("devpath").asText(),
-                        Collections.unmodifiableMap(env));
+                return new MonitorEvent.Uevent(number(frame, "seqnum"), text(frame, "action"), text(frame, "subsystem"),
+                        text(frame, "devpath"), Collections.unmodifiableMap(env));
             case "kernel":
-                return new MonitorEvent.KernelMessage(frame.path("seqnum").asLong(), frame.path("level").asText(),
-                        frame.path("text").asText());
+                return new MonitorEvent.KernelMessage(number(frame, "seqnum"), text(frame, "level"),
+                        text(frame, "text"));
             case "dropped":
-                return new MonitorEvent.Dropped(frame.path("count").asLong());
+                return new MonitorEvent.Dropped(number(frame, "count"));
             default:
                 throw new ConnectionException(Errno.EPROTO, "dmd sent an event of unknown kind '%s'", kind);
         }
+    }
+
+    private static long number(Map<String, Object> frame, String member) {
+        return frame.get(member) instanceof Number n ? n.longValue() : 0;
+    }
+
+    private static String text(Map<String, Object> frame, String member) {
+        Object value = frame.get(member);
+        return value == null ? "" : value.toString();
     }
 }
