@@ -119,19 +119,43 @@ public final class Dmctl {
         }
     }
 
+    /** What a command line asks for, once it has been read and checked. */
+    private record Invocation(DmctlOptions options, NameMangling.Mode mangling, long udevCookie, Spec spec,
+                              List<String> arguments) {
+    }
+
     private static int execute(String[] args, InputStream in, PrintStream out, PrintStream err,
                                Map<String, String> env, int terminalWidth) {
+        Invocation invocation = prepare(args, env, err);
+        if (invocation == null) {
+            return 1;
+        }
+        DmctlOptions options = invocation.options();
+        int status;
+        try (Session session = new Session(options, in, out, err, env, invocation.mangling(), invocation.udevCookie(),
+                terminalWidth)) {
+            status = perform(session, invocation.spec(), invocation.arguments());
+            session.printJson();
+        } catch (Session.Abort abort) {
+            err.append(abort.getMessage()).append('\n');
+            status = 1;
+        }
+        return options.help || options.version ? 0 : status;
+    }
+
+    /** Reads and checks the command line as dmsetup does; null (after saying why) if it cannot run. */
+    private static Invocation prepare(String[] args, Map<String, String> env, PrintStream err) {
         String devDir = env.get("DM_DEV_DIR");
         if (devDir != null && !devDir.isEmpty() && !devDir.startsWith("/")) {
             err.append("Invalid DM_DEV_DIR environment variable value.\n");
-            return 1;
+            return null;
         }
         DmctlOptions options;
         String problem;
         try {
             options = DmctlOptions.parse(args);
             problem = checkSwitches(options);
-        } catch (picocli.CommandLine.ParameterException e) {
+        } catch (CommandLine.ParameterException e) {
             options = new DmctlOptions();
             problem = parseProblem(e, args);
         }
@@ -140,50 +164,17 @@ public final class Dmctl {
             problem = "Unknown name mangling mode.";
         }
         if (problem != null) {
-            if (!problem.isEmpty()) {
-                err.append(problem).append('\n');
-            }
-            err.append("Couldn't process command line.\n");
-            return 1;
+            err.append(problem).append('\n').append("Couldn't process command line.\n");
+            return null;
         }
         long cookie = udevCookie(options, env, err);
         List<String> words = options.words;
-        String name = words.isEmpty() ? null : words.get(0);
-        List<String> arguments = words.isEmpty() ? List.of() : words.subList(1, words.size());
-        if (options.help) {
-            name = "help";
-            arguments = List.of();
-        } else if (options.version) {
-            name = "version";
-            arguments = List.of();
-        }
-        if (name == null) {
-            usage(err);
-            return 1;
-        }
-        if (UNSUPPORTED.containsKey(name)) {
-            err.append("dmctl: ").append(name).append(" is not supported: ").append(UNSUPPORTED.get(name))
-                    .append('.').append('\n');
-            return 1;
-        }
-        Spec spec = find(name);
+        String name = options.help ? "help" : options.version ? "version" : words.isEmpty() ? null : words.get(0);
+        List<String> arguments = options.help || options.version || words.isEmpty() ? List.of()
+                : words.subList(1, words.size());
+        Spec spec = command(name, arguments, options, err);
         if (spec == null) {
-            err.append("Unknown command.\n");
-            usage(err);
-            return 1;
-        }
-        if (arguments.size() < spec.minArgs() || (spec.maxArgs() >= 0 && arguments.size() > spec.maxArgs())) {
-            err.append("Incorrect number of arguments.\n");
-            usage(err);
-            return 1;
-        }
-        if (options.select != null) {
-            err.append("dmctl: -S/--select is not supported: dmd's dmctl has no selection language.\n");
-            return 1;
-        }
-        if (options.exec != null) {
-            err.append("dmctl: --exec is not supported: dmd's devices have no nodes to pass to a command.\n");
-            return 1;
+            return null;
         }
         if (spec.name().equals("splitname") && !options.columnsWanted()) {
             options.columns = 1;
@@ -191,17 +182,42 @@ public final class Dmctl {
         String optionProblem = checkListOptions(options, env);
         if (optionProblem != null) {
             err.append(optionProblem).append('\n').append("Couldn't process command line.\n");
-            return 1;
+            return null;
         }
-        int status;
-        try (Session session = new Session(options, in, out, err, env, mangling, cookie, terminalWidth)) {
-            status = perform(session, spec, arguments);
-            session.printJson();
-        } catch (Session.Abort abort) {
-            err.append(abort.getMessage()).append('\n');
-            status = 1;
+        return new Invocation(options, mangling, cookie, spec, arguments);
+    }
+
+    /** The command named, with its argument count checked; null (after saying why) if there is none. */
+    private static Spec command(String name, List<String> arguments, DmctlOptions options, PrintStream err) {
+        if (name == null) {
+            usage(err);
+            return null;
         }
-        return options.help || options.version ? 0 : status;
+        if (UNSUPPORTED.containsKey(name)) {
+            err.append("dmctl: ").append(name).append(" is not supported: ").append(UNSUPPORTED.get(name))
+                    .append(".\n");
+            return null;
+        }
+        Spec spec = find(name);
+        if (spec == null) {
+            err.append("Unknown command.\n");
+            usage(err);
+            return null;
+        }
+        if (arguments.size() < spec.minArgs() || (spec.maxArgs() >= 0 && arguments.size() > spec.maxArgs())) {
+            err.append("Incorrect number of arguments.\n");
+            usage(err);
+            return null;
+        }
+        if (options.select != null) {
+            err.append("dmctl: -S/--select is not supported: dmd's dmctl has no selection language.\n");
+            return null;
+        }
+        if (options.exec != null) {
+            err.append("dmctl: --exec is not supported: dmd's devices have no nodes to pass to a command.\n");
+            return null;
+        }
+        return spec;
     }
 
     /** getopt_long's complaint about a bad command line. */
