@@ -182,12 +182,27 @@ public final class DeviceMapper implements AutoCloseable {
             if (request.dev() == null) {
                 throw new DmException(Errno.EINVAL, "PERSISTENT_DEV needs dev (MAJ:MIN) to carry the minor");
             }
-            minor = DeviceNumber.parse(request.dev()).minor();
+            minor = requestedMinor(name, request.dev());
         }
         try (DeviceRef ref = lifecycle.create(name, uuid, minor)) {
             globalEvents.incrementAndGet();
             flags.remove(DmFlag.INACTIVE_PRESENT);
             return statusFill(ref, flags);
+        }
+    }
+
+    /**
+     * The minor PERSISTENT_DEV asks for. A device number that does not fit (minor of 2^20 or more)
+     * is an allocation failure, which DEV_CREATE reports as ENXIO like every other (§3.14).
+     */
+    private static int requestedMinor(String name, String dev) throws DmException {
+        try {
+            return DeviceNumber.parse(dev).minor();
+        } catch (DmException e) {
+            if (e.errno() != Errno.EOVERFLOW) {
+                throw e;
+            }
+            throw new DmException(Errno.ENXIO, "cannot allocate a minor for %s: %s", name, e.getMessage());
         }
     }
 
