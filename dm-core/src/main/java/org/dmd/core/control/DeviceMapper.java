@@ -435,15 +435,16 @@ public final class DeviceMapper implements AutoCloseable {
      */
     public MessageOutput targetMsg(Requests.TargetMsg request) throws DmException {
         EnumSet<DmFlag> flags = flags(request.flags());
-        if (request.message() == null) {
-            throw new DmException(Errno.EINVAL, "TARGET_MSG needs a message");
-        }
-        List<String> argv = Arguments.split(request.message());
-        if (argv.isEmpty()) {
-            throw new DmException(Errno.EINVAL, "Empty message received");
-        }
+        // The kernel looks the device up before it reads the message: a missing device is ENXIO.
         try (DeviceRef ref = lookup(request, flags)) {
             steps.reached(Step.MESSAGE_FOUND, ref.name());
+            if (request.message() == null) {
+                throw new DmException(Errno.EINVAL, "TARGET_MSG needs a message");
+            }
+            List<String> argv = Arguments.split(request.message());
+            if (argv.isEmpty()) {
+                throw new DmException(Errno.EINVAL, "Empty message received");
+            }
             MappedDevice device = ref.device();
             if (argv.get(0).startsWith("@")) {
                 coreMessage(device, argv);
@@ -488,9 +489,9 @@ public final class DeviceMapper implements AutoCloseable {
     /** {@code "CYLINDERS HEADS SECTORS START"}, with the kernel's range checks. */
     public Replies.Done devSetGeometry(Requests.DevSetGeometry request) throws DmException {
         EnumSet<DmFlag> flags = flags(request.flags());
-        MappedDevice.Geometry geometry = parseGeometry(request.geometry());
+        // The kernel looks the device up before it parses the geometry: a missing device is ENXIO.
         try (DeviceRef ref = lookup(request, flags)) {
-            ref.device().setGeometry(geometry);
+            ref.device().setGeometry(parseGeometry(request.geometry()));
             return new Replies.Done();
         }
     }
