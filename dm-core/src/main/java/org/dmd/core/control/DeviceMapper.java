@@ -299,11 +299,10 @@ public final class DeviceMapper implements AutoCloseable {
         } else {
             DeviceNames.checkName(wanted);
         }
-        if (request.name() == null || request.name().isEmpty()) {
-            throw new DmException(Errno.ENXIO, "rename looks the device up by its current name, and none was given");
-        }
-        steps.reached(Step.RENAME_CHECKED, request.name());
-        try (DeviceRef ref = index.rename(request.name(), setUuid ? null : wanted, setUuid ? wanted : null)) {
+        // Looked up by name only; with no name the kernel's order of checks still applies (EBUSY, then ENXIO).
+        String name = request.name() == null ? "" : request.name();
+        steps.reached(Step.RENAME_CHECKED, name);
+        try (DeviceRef ref = index.rename(name, setUuid ? null : wanted, setUuid ? wanted : null)) {
             MappedDevice device = ref.device();
             device.raiseTableEvent();
             if (device.diskAdded()) {
