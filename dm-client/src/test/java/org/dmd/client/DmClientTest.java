@@ -164,6 +164,7 @@ class DmClientTest {
             throw new IllegalStateException("never answered");
         });
         try (DmClient client = DmClient.connect(daemon.socket())) {
+            await().atMost(Duration.ofSeconds(10)).until(() -> daemon.connectionCount() == 1);
             daemon.close();
             ConnectionException e = assertThrows(ConnectionException.class, client::lsmod);
             assertEquals(Errno.EIO, e.errno());

@@ -71,6 +71,11 @@ public final class FakeDaemon implements AutoCloseable {
         return monitors.size();
     }
 
+    /** Connections accepted so far. */
+    public int connectionCount() {
+        return connections.size();
+    }
+
     /** A success reply carrying a reply record's fields. */
     public static ObjectNode ok(Object record) {
         ObjectNode reply = MAPPER.createObjectNode();
