@@ -1,0 +1,68 @@
+package org.dmd.daemon;
+
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.function.UnaryOperator;
+import org.dmd.core.concurrent.StepHook;
+import org.dmd.core.control.DeviceMapper;
+import org.dmd.core.device.MappedDevice;
+import org.dmd.daemon.testing.WireClient;
+
+/** A daemon served in this JVM on a temporary socket, with its core at hand for checks. */
+final class TestDaemon implements AutoCloseable {
+
+    final DeviceMapper mapper;
+    final ControlServer server;
+    private final List<WireClient> clients = new ArrayList<>();
+
+    private TestDaemon(DeviceMapper mapper, ControlServer server) {
+        this.mapper = mapper;
+        this.server = server;
+    }
+
+    static TestDaemon start(Path dir) throws StartupException {
+        return start(dir, config -> config, StepHook.NONE);
+    }
+
+    static TestDaemon start(Path dir, UnaryOperator<DaemonConfig.Builder> config, StepHook steps)
+            throws StartupException {
+        DeviceMapper mapper = DeviceMapper.builder().steps(steps).build();
+        DaemonConfig.Builder builder = DaemonConfig.builder(dir.resolve("dmd").resolve("control.sock"))
+                .shutdownGrace(java.time.Duration.ofSeconds(5));
+        return new TestDaemon(mapper, ControlServer.start(config.apply(builder).build(), mapper));
+    }
+
+    Path socket() {
+        return server.socket();
+    }
+
+    /** A connected client, closed with the daemon. */
+    WireClient client() throws IOException {
+        WireClient client = WireClient.connect(socket());
+        clients.add(client);
+        return client;
+    }
+
+    /** A connected client that reads nothing until told to. */
+    WireClient pausedClient() throws IOException {
+        WireClient client = WireClient.connectPaused(socket());
+        clients.add(client);
+        return client;
+    }
+
+    /** The device with this minor, as the core sees it (no reference taken). */
+    MappedDevice device(int minor) {
+        return mapper.minors().snapshot().stream().filter(d -> d.minor() == minor).findFirst()
+                .orElseThrow(() -> new AssertionError("no device with minor " + minor));
+    }
+
+    @Override
+    public void close() throws IOException {
+        for (WireClient client : clients) {
+            client.close();
+        }
+        server.stop();
+    }
+}
