@@ -1,0 +1,39 @@
+package org.dmd.core.module;
+
+import java.util.Locale;
+
+/**
+ * A loaded module's state ({@code enum module_state}, kernel-semantics §1.2), in the kernel's
+ * numbering order. A module that is not in the module list is simply absent.
+ */
+public enum ModuleState {
+    /** init() returned success. */
+    LIVE("Live"),
+    /** Formed: sysfs being populated, parameters parsed, init() running. */
+    COMING("Loading"),
+    /** Being unloaded, or init() failed and it is being torn down. */
+    GOING("Unloading"),
+    /** Name reserved, being linked; invisible to everything but the duplicate check. */
+    UNFORMED("Unformed");
+
+    private final String procModules;
+
+    ModuleState(String procModules) {
+        this.procModules = procModules;
+    }
+
+    /** As {@code /proc/modules} shows it: Live, Loading, Unloading. */
+    public String procModulesText() {
+        return procModules;
+    }
+
+    /** As {@code /sys/module/NAME/initstate} reads: live, coming, going. */
+    public String initstateText() {
+        return name().toLowerCase(Locale.ROOT);
+    }
+
+    /** Still being loaded: a duplicate loader or a type user waits for it to settle. */
+    boolean loading() {
+        return this == UNFORMED || this == COMING;
+    }
+}

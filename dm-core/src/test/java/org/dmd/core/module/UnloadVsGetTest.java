@@ -1,0 +1,75 @@
+package org.dmd.core.module;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.Optional;
+import java.util.concurrent.Future;
+import org.dmd.core.concurrent.Step;
+import org.dmd.core.errno.Errno;
+import org.dmd.core.registry.TypeRef;
+import org.dmd.core.registry.TypeRegistry;
+import org.dmd.core.target.TargetType;
+import org.junit.jupiter.api.Test;
+
+/** Module unload vs a registry get of its type, in both orders (kernel-semantics §4.7). */
+class UnloadVsGetTest extends ModuleTestSupport {
+
+    private static final String NAME = "dm_fx_zero";
+
+    private TypeRegistry<TargetType> targets() {
+        return modules.registries().targets();
+    }
+
+    @Test
+    void whenTheGetTookItsReferenceFirstTheUnloadFails() throws Exception {
+        start("", "");
+        modules.modprobe("dm-fx-zero", false);
+        TypeRef<TargetType> ref = targets().get("fx-zero").orElseThrow();
+        assertEquals(Errno.EAGAIN, errnoOf(() -> loader().deleteModule(NAME, false)));
+        assertEquals(Errno.EBUSY, errnoOf(() -> modules.modprobeRemove("dm-fx-zero")));
+        assertEquals(ModuleState.LIVE, state(NAME), "never a type whose module was freed");
+        ref.close();
+        modules.modprobeRemove("dm-fx-zero");
+        assertFalse(loaded(NAME));
+    }
+
+    @Test
+    void whenTheUnloadWentFirstTheGetMissesAndItsAutoloadAnswersEbusy() throws Exception {
+        start("", "");
+        modules.modprobe("dm-fx-zero", false);
+        StepGates.Gate going = steps.park(Step.MODULE_GOING, NAME);
+        Future<Errno> removal = async(() -> modules.rmmod("dm-fx-zero", false));
+        going.awaitParked();
+        assertEquals(InitState.GOING, modules.initstate(NAME));
+        assertEquals(Optional.empty(), targets().get("fx-zero"), "GOING owner: miss, autoload EBUSY, retry miss");
+        assertEquals(1, steps.count(Step.REQUEST_MODULE, "dm-fx-zero"));
+        assertEquals(1, modules.requestModule("dm-fx-zero"), "the tool sees EBUSY and exits 1");
+        going.open();
+        assertNull(result(removal));
+        try (TypeRef<TargetType> fresh = targets().get("fx-zero").orElseThrow()) {
+            assertEquals(ModuleState.LIVE, state(NAME), "after the unload completed the autoload loads a fresh copy");
+            assertEquals(1, modules.find(NAME).orElseThrow().refcount());
+        }
+    }
+
+    @Test
+    void underTheRetryPolicyTheAutoloadWaitsForTheUnloadAndLoadsAFreshCopy() throws Exception {
+        start("loader=retry-until-gone", "");
+        modules.modprobe("dm-fx-zero", false);
+        StepGates.Gate going = steps.park(Step.MODULE_GOING, NAME);
+        Future<Errno> removal = async(() -> modules.rmmod("dm-fx-zero", false));
+        going.awaitParked();
+        Future<Optional<TypeRef<TargetType>>> get = pool.submit(() -> targets().get("fx-zero"));
+        awaitModuleWqWaiters(1);
+        going.open();
+        assertNull(result(removal));
+        TypeRef<TargetType> ref = result(get).orElseThrow();
+        assertEquals(ModuleState.LIVE, state(NAME));
+        assertEquals(2, steps.count(Step.MODULE_INIT, NAME));
+        ref.close();
+        assertTrue(loaded(NAME));
+    }
+}
