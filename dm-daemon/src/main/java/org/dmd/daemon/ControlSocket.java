@@ -196,7 +196,7 @@ final class ControlSocket implements AutoCloseable {
         try {
             probe = SocketChannel.open(UnixDomainSocketAddress.of(socket));
         } catch (ConnectException stale) {
-            LOG.info("replacing stale socket {} (nobody accepts on it)", socket);
+            LOG.debug("replacing stale socket {} (nobody accepts on it)", socket);
             Files.delete(socket);
             return;
         }

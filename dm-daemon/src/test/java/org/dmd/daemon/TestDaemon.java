@@ -2,6 +2,7 @@ package org.dmd.daemon;
 
 import java.io.IOException;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.function.UnaryOperator;
@@ -26,12 +27,22 @@ final class TestDaemon implements AutoCloseable {
         return start(dir, config -> config, StepHook.NONE);
     }
 
+    /** A daemon on {@code DIR/dmd/control.sock}. */
     static TestDaemon start(Path dir, UnaryOperator<DaemonConfig.Builder> config, StepHook steps)
             throws StartupException {
+        return startOn(dir.resolve("dmd").resolve("control.sock"), config, steps);
+    }
+
+    static TestDaemon startOn(Path socket, UnaryOperator<DaemonConfig.Builder> config, StepHook steps)
+            throws StartupException {
         DeviceMapper mapper = DeviceMapper.builder().steps(steps).build();
-        DaemonConfig.Builder builder = DaemonConfig.builder(dir.resolve("dmd").resolve("control.sock"))
-                .shutdownGrace(java.time.Duration.ofSeconds(5));
-        return new TestDaemon(mapper, ControlServer.start(config.apply(builder).build(), mapper));
+        DaemonConfig.Builder builder = DaemonConfig.builder(socket).shutdownGrace(Duration.ofSeconds(5));
+        try {
+            return new TestDaemon(mapper, ControlServer.start(config.apply(builder).build(), mapper));
+        } catch (StartupException | RuntimeException e) {
+            mapper.close();
+            throw e;
+        }
     }
 
     Path socket() {

@@ -41,15 +41,23 @@ public final class DaemonProcess implements AutoCloseable {
      * for its start line; fails with its output if it exits or stays silent instead.
      */
     public static DaemonProcess start(Path socket, String... options) throws IOException {
+        DaemonProcess daemon = launch(socket, options);
+        daemon.awaitOutput(STARTED);
+        return daemon;
+    }
+
+    /** Starts dmd without waiting for anything (e.g. to see it refuse to start). */
+    public static DaemonProcess launch(Path socket, String... options) throws IOException {
         List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-cp", classPath(), "org.dmd.daemon.Dmd", "--socket", socket.toString()));
+                "-cp", classPath(),
+                // dmd's own logging configuration, not the quieter one of the tests on the same class path
+                "-Dlogback.configurationFile=logback.xml", "org.dmd.daemon.Dmd", "--socket", socket.toString()));
         command.addAll(List.of(options));
         Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
         DaemonProcess daemon = new DaemonProcess(socket, process);
         Thread pump = new Thread(daemon::collectOutput, "dmd-output");
         pump.setDaemon(true);
         pump.start();
-        daemon.awaitOutput(STARTED);
         return daemon;
     }
 
@@ -109,12 +117,21 @@ public final class DaemonProcess implements AutoCloseable {
         return output.toString();
     }
 
+    /** Waits for the process to exit by itself and returns its status. */
+    public int awaitExit() throws InterruptedException {
+        if (!process.waitFor(TIMEOUT.toMillis(), TimeUnit.MILLISECONDS)) {
+            throw new AssertionError("dmd is still running after " + TIMEOUT + "; its output:\n" + output());
+        }
+        return process.exitValue();
+    }
+
     /**
      * Sends SIGTERM and waits for the exit; returns the exit status (143 after SIGTERM, as for any
      * JVM stopped by a signal). Kills it if it does not stop within {@link #TIMEOUT}.
      */
     public int terminate() throws InterruptedException {
-        process.destroy();
+        // Through the handle: Process.destroy() would also close our end of its output, losing the stop's log.
+        process.toHandle().destroy();
         if (!process.waitFor(TIMEOUT.toMillis(), TimeUnit.MILLISECONDS)) {
             process.destroyForcibly();
             throw new AssertionError("dmd did not stop within " + TIMEOUT + " of SIGTERM; its output:\n" + output());
