@@ -65,6 +65,8 @@ public final class ControlServer {
 
     private static final Logger LOG = LoggerFactory.getLogger(ControlServer.class);
     private static final String TRANSPORT = "epoll";
+    /** How long interrupted commands get to give up before the stop goes on without them. */
+    private static final Duration INTERRUPTED_GRACE = Duration.ofSeconds(1);
 
     /** What a stop did. */
     public record StopReport(List<String> droppedDevices) {
@@ -212,13 +214,19 @@ public final class ControlServer {
         return new StopReport(dropped);
     }
 
-    /** Lets the commands in progress finish within the grace period, then interrupts them. */
+    /**
+     * Lets the commands in progress finish within the grace period, then interrupts them and gives
+     * them a moment to notice; one that ignores the interrupt is left behind.
+     */
     private void finishCommands() {
         workers.shutdown();
         try {
             if (!workers.awaitTermination(config.shutdownGrace().toMillis(), TimeUnit.MILLISECONDS)) {
                 LOG.warn("commands still running after {}: interrupting them", config.shutdownGrace());
                 workers.shutdownNow();
+                if (!workers.awaitTermination(INTERRUPTED_GRACE.toMillis(), TimeUnit.MILLISECONDS)) {
+                    LOG.warn("{} command(s) ignored the interrupt; stopping without them", workers.getActiveCount());
+                }
             }
         } catch (InterruptedException e) {
             workers.shutdownNow();

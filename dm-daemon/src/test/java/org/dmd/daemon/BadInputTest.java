@@ -179,6 +179,16 @@ class BadInputTest {
     }
 
     @Test
+    void negativeTargetLengthIsRefusedAndNothingIsStaged() throws IOException {
+        JsonNode reply = client.call("TABLE_LOAD", "name", "keep", "targets",
+                List.of(WireClient.object("start", 0, "length", -8, "type", "zero", "params", "")));
+        assertFails(reply, "EINVAL", "");
+        JsonNode status = client.ok("DEV_STATUS", "name", "keep");
+        assertEquals(0, status.get("flags").size(), status::toString);
+        assertUnharmed();
+    }
+
+    @Test
     void negativeLengthPrefixClosesTheConnectionAfterEMSGSIZE() throws IOException {
         client.sendRaw(new byte[] {(byte) 0xFF, (byte) 0xFF, (byte) 0xFF, (byte) 0xFE, '{', '}'});
         assertError(client.next(), null, "EMSGSIZE", "4294967294 bytes exceeds the limit of " + MAX_FRAME);
