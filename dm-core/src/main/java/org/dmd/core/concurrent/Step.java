@@ -23,6 +23,8 @@ public enum Step {
     RENAME_CHECKED,
     /** Open: the block device open is about to take the MinorTable guard. */
     OPEN_BEFORE_GUARD,
+    /** Target message: the device was found (a reference is held); the message is next. */
+    MESSAGE_FOUND,
     /** Table load: the table is built (targets constructed, devices opened); staging is next. */
     LOAD_TABLE_BUILT,
     /** Resume: the inactive table was taken out of its slot; the swap is next. */

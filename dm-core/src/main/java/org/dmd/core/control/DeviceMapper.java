@@ -1,12 +1,16 @@
 package org.dmd.core.control;
 
+import java.nio.file.InvalidPathException;
+import java.nio.file.Path;
 import java.time.Clock;
 import java.util.ArrayList;
 import java.util.EnumSet;
 import java.util.List;
+import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
 import org.dmd.core.concurrent.Step;
 import org.dmd.core.concurrent.StepHook;
@@ -20,6 +24,8 @@ import org.dmd.core.control.Replies.RemoveAllDone;
 import org.dmd.core.control.Replies.Removed;
 import org.dmd.core.control.Replies.TableLines;
 import org.dmd.core.control.Requests.Keyed;
+import org.dmd.core.block.LoopDevice;
+import org.dmd.core.block.LoopDevices;
 import org.dmd.core.device.CoreReference;
 import org.dmd.core.device.DeviceIndex;
 import org.dmd.core.device.DeviceNames;
@@ -35,7 +41,16 @@ import org.dmd.core.event.UeventAction;
 import org.dmd.core.minor.DeviceNumber;
 import org.dmd.core.minor.MinorTable;
 import org.dmd.core.table.Arguments;
+import org.dmd.core.module.ModuleFaults;
+import org.dmd.core.module.ModuleIndex;
+import org.dmd.core.module.ModuleInfo;
+import org.dmd.core.module.ModulePolicy;
+import org.dmd.core.module.Modules;
+import org.dmd.core.registry.TypeRef;
 import org.dmd.core.table.Table;
+import org.dmd.core.table.TableDevices;
+import org.dmd.core.table.TableFactory;
+import org.dmd.core.target.TargetType;
 
 /**
  * The device-mapper control interface: one method per dm-ioctl command, with the kernel's flags,
@@ -66,6 +81,11 @@ public final class DeviceMapper implements AutoCloseable {
     private final DeviceIndex index;
     private final CoreReference core = new CoreReference();
     private final Lifecycle lifecycle;
+    private final LoopDevices loops = new LoopDevices();
+    private final Set<ControlSession> sessions = ConcurrentHashMap.newKeySet();
+    private final SystemBlockLayer blocks;
+    private final Modules modules;
+    private final TableFactory tables;
 
     private DeviceMapper(Builder builder) {
         this.major = builder.major;
@@ -75,6 +95,10 @@ public final class DeviceMapper implements AutoCloseable {
         this.minors = new MinorTable<>(steps);
         this.index = new DeviceIndex(minors, major);
         this.lifecycle = new Lifecycle(minors, index, core, events, cookies, steps, globalEvents, major);
+        this.blocks = new SystemBlockLayer(loops, minors, index, lifecycle, major);
+        this.modules = Modules.builder().index(builder.moduleIndex).policy(builder.modulePolicy)
+                .faults(builder.moduleFaults).events(events).steps(steps).build();
+        this.tables = new TableFactory(modules.registries(), new TableDevices(blocks, major), blocks, steps);
     }
 
     public static Builder builder() {
@@ -86,8 +110,29 @@ public final class DeviceMapper implements AutoCloseable {
         private int major = DEFAULT_MAJOR;
         private StepHook steps = StepHook.NONE;
         private Clock clock = Clock.systemUTC();
+        private ModuleIndex moduleIndex;
+        private ModulePolicy modulePolicy = ModulePolicy.DEFAULT;
+        private ModuleFaults moduleFaults = ModuleFaults.NONE;
 
         private Builder() {
+        }
+
+        /** The module index (modules.dep, modules.alias, ...); the shipped one by default. */
+        public Builder moduleIndex(ModuleIndex index) {
+            this.moduleIndex = index;
+            return this;
+        }
+
+        /** Loader, kmod and registry behaviours (current kernel and kmod by default). */
+        public Builder modulePolicy(ModulePolicy policy) {
+            this.modulePolicy = policy;
+            return this;
+        }
+
+        /** Injected module init delays and failures (none by default). */
+        public Builder moduleFaults(ModuleFaults faults) {
+            this.moduleFaults = faults;
+            return this;
         }
 
         /** The block major of mapped devices (253 by default). */
@@ -111,6 +156,9 @@ public final class DeviceMapper implements AutoCloseable {
         }
 
         public DeviceMapper build() {
+            if (moduleIndex == null) {
+                moduleIndex = ModuleIndex.shipped();
+            }
             return new DeviceMapper(this);
         }
     }
@@ -138,6 +186,11 @@ public final class DeviceMapper implements AutoCloseable {
     /** The MinorTable, for invariant checks. */
     public MinorTable<MappedDevice> minors() {
         return minors;
+    }
+
+    /** The module subsystem: loader, kmod side and the type registries. */
+    public Modules modules() {
+        return modules;
     }
 
     /** dm-mod's self-reference count: one per live device. */
@@ -269,10 +322,10 @@ public final class DeviceMapper implements AutoCloseable {
         try (DeviceRef ref = lookup(request, flags)) {
             if (flags.contains(DmFlag.SUSPEND)) {
                 suspend(ref);
-            } else {
-                resume(ref, flags, request.eventNr());
+                return statusFill(ref, flags);
             }
-            return statusFill(ref, flags);
+            boolean activated = resume(ref, flags, request.eventNr());
+            return statusFill(ref, flags, activated ? null : ref.inactive());
         }
     }
 
@@ -281,8 +334,14 @@ public final class DeviceMapper implements AutoCloseable {
         ref.device().suspend();
     }
 
-    /** {@code do_resume}: take the staged table, swap it in (suspending first), resume, destroy the old one. */
-    private void resume(DeviceRef ref, EnumSet<DmFlag> flags, long cookie) throws DmException {
+    /**
+     * {@code do_resume}: take the staged table, swap it in (suspending first), resume, destroy the
+     * old one. A failed swap destroys the taken table and leaves the device suspended with its
+     * old live table, as the kernel does.
+     *
+     * @return true if a staged table was taken (the inactive slot is now empty)
+     */
+    private boolean resume(DeviceRef ref, EnumSet<DmFlag> flags, long cookie) throws DmException {
         MappedDevice device = ref.device();
         Table next = index.takeInactive(device);
         steps.reached(Step.RESUME_TABLE_TAKEN, ref.name());
@@ -311,6 +370,7 @@ public final class DeviceMapper implements AutoCloseable {
                 previous.destroy();
             }
         }
+        return next != null;
     }
 
     // ------------------------------------------------------------------ DEV_WAIT
@@ -352,6 +412,63 @@ public final class DeviceMapper implements AutoCloseable {
         return failure instanceof CompletionException && failure.getCause() != null ? failure.getCause() : failure;
     }
 
+    // ------------------------------------------------------------------ TABLE_LOAD, LIST_VERSIONS, GET_TARGET_VERSION
+
+    /**
+     * {@code table_load}: builds the table (autoloading target modules, opening its devices) with
+     * no lock held, passes the type checks under the device's type lock — the first load
+     * registers the block device and emits its ADD uevent —, then stages it in the inactive slot,
+     * destroying the table it displaces (last writer wins). A device removed meanwhile gives ENXIO
+     * and the new table is destroyed.
+     */
+    public DeviceInfo tableLoad(Requests.TableLoad request) throws DmException {
+        EnumSet<DmFlag> flags = flags(request.flags());
+        try (DeviceRef ref = lookup(request, flags)) {
+            MappedDevice device = ref.device();
+            Table table = tables.build(device.number(), request.targets(), flags.contains(DmFlag.READONLY));
+            steps.reached(Step.LOAD_TABLE_BUILT, ref.name());
+            Table displaced;
+            try {
+                if (device.admitLoad(table)) {
+                    lifecycle.emitUevent(device, UeventAction.ADD, ref.name(), ref.uuid(), 0, false);
+                }
+                displaced = index.stage(device, table);
+            } catch (DmException e) {
+                table.destroy();
+                throw e;
+            }
+            if (displaced != null) {
+                displaced.destroy();
+            }
+            flags.add(DmFlag.INACTIVE_PRESENT);
+            return statusFill(ref, flags, table);
+        }
+    }
+
+    /** LIST_VERSIONS: every registered target type, most recently registered first. */
+    public Replies.TargetVersions listVersions() {
+        List<Replies.TargetVersion> out = new ArrayList<>();
+        for (TargetType type : modules.registries().targets().list()) {
+            out.add(new Replies.TargetVersion(type.name(), type.version().toString()));
+        }
+        return new Replies.TargetVersions(out);
+    }
+
+    /** GET_TARGET_VERSION: one type, autoloading its module; EINVAL if it does not exist. */
+    public Replies.TargetVersions getTargetVersion(Requests.GetTargetVersion request) throws DmException {
+        String name = request.name();
+        if (name == null || name.isEmpty()) {
+            throw new DmException(Errno.EINVAL, "GET_TARGET_VERSION needs a target type name");
+        }
+        Optional<TypeRef<TargetType>> ref = modules.registries().targets().get(name);
+        if (ref.isEmpty()) {
+            throw new DmException(Errno.EINVAL, "unknown target type %s", name);
+        }
+        try (TypeRef<TargetType> type = ref.get()) {
+            return new Replies.TargetVersions(List.of(new Replies.TargetVersion(name, type.type().version().toString())));
+        }
+    }
+
     // ------------------------------------------------------------------ TABLE_CLEAR, TABLE_DEPS, TABLE_STATUS
 
     public DeviceInfo tableClear(Requests.TableClear request) throws DmException {
@@ -363,7 +480,7 @@ public final class DeviceMapper implements AutoCloseable {
                 staged.destroy();
             }
             flags.remove(DmFlag.INACTIVE_PRESENT);
-            return statusFill(ref, flags);
+            return statusFill(ref, flags, null);
         }
     }
 
@@ -428,6 +545,7 @@ public final class DeviceMapper implements AutoCloseable {
             throw new DmException(Errno.EINVAL, "Empty message received");
         }
         try (DeviceRef ref = lookup(request, flags)) {
+            steps.reached(Step.MESSAGE_FOUND, ref.name());
             MappedDevice device = ref.device();
             if (argv.get(0).startsWith("@")) {
                 coreMessage(device, argv);
@@ -523,7 +641,86 @@ public final class DeviceMapper implements AutoCloseable {
      * closes every session's block-device opens and removes every device, and names them.
      */
     public Replies.ShutdownDone shutdown(boolean force) throws DmException {
-        return new Replies.ShutdownDone(lifecycle.shutdown(force, () -> { }));
+        return new Replies.ShutdownDone(lifecycle.shutdown(force, () -> sessions.forEach(ControlSession::closeOpens)));
+    }
+
+    // ------------------------------------------------------------------ sessions
+
+    /** Opens a control session: one per client connection (one open of /dev/mapper/control). */
+    public ControlSession openSession() {
+        ControlSession session = new ControlSession(this);
+        sessions.add(session);
+        return session;
+    }
+
+    void sessionClosed(ControlSession session) {
+        sessions.remove(session);
+    }
+
+    // ------------------------------------------------------------------ modules
+
+    /** {@code modprobe [--first-time] NAME} or {@code modprobe -r NAME}, with kmod's messages on failure. */
+    public Replies.ModprobeDone modprobe(Requests.Modprobe request) throws DmException {
+        String name = request.name();
+        if (name == null || name.isEmpty()) {
+            throw new DmException(Errno.EINVAL, "modprobe needs a module name");
+        }
+        if (request.remove()) {
+            modules.modprobeRemove(name);
+        } else {
+            modules.modprobe(name, request.firstTime());
+        }
+        return new Replies.ModprobeDone(List.of(name), null);
+    }
+
+    /** {@code lsmod}: loaded and built-in modules with their visible refcounts and users. */
+    public Replies.Modules lsmod() {
+        List<Replies.ModuleInfo> out = new ArrayList<>();
+        for (ModuleInfo m : modules.list()) {
+            out.add(new Replies.ModuleInfo(m.name(), m.state().name(), m.refcount(), m.usedBy(), m.builtin()));
+        }
+        return new Replies.Modules(out);
+    }
+
+    // ------------------------------------------------------------------ loop devices
+
+    /** {@code losetup -f FILE}. */
+    public Replies.LoopInfo loopAttach(Requests.LoopAttach request) throws DmException {
+        if (request.file() == null || request.file().isEmpty()) {
+            throw new DmException(Errno.EINVAL, "LOOP_ATTACH needs a file");
+        }
+        LoopDevice loop;
+        try {
+            loop = loops.attach(Path.of(request.file()), request.readOnly());
+        } catch (InvalidPathException e) {
+            throw new DmException(Errno.EINVAL, "'%s' is not a valid path", request.file());
+        }
+        return loopInfo(loop, 0);
+    }
+
+    /** {@code losetup -d /dev/loopN}: EBUSY while a table holds it. */
+    public Replies.Done loopDetach(Requests.LoopDetach request) throws DmException {
+        String device = request.device();
+        if (device == null || device.isEmpty()) {
+            throw new DmException(Errno.EINVAL, "LOOP_DETACH needs a device (/dev/loopN or 7:N)");
+        }
+        DeviceNumber number = blocks.resolve(device);
+        if (number.major() != LoopDevices.LOOP_MAJOR) {
+            throw new DmException(Errno.EINVAL, "%s is not a loop device", device);
+        }
+        loops.detach(number.minor());
+        return new Replies.Done();
+    }
+
+    public Replies.Loops loopList() {
+        List<Replies.LoopInfo> out = new ArrayList<>();
+        loops.list().forEach(a -> out.add(loopInfo(a.loop(), a.openCount())));
+        return new Replies.Loops(out);
+    }
+
+    private static Replies.LoopInfo loopInfo(LoopDevice loop, int openCount) {
+        return new Replies.LoopInfo(loop.path(), loop.number().toString(), loop.file().toString(), loop.sectors(),
+                loop.readOnly(), openCount);
     }
 
     // ------------------------------------------------------------------ lookup and STATUS-FILL
@@ -554,8 +751,12 @@ public final class DeviceMapper implements AutoCloseable {
         return flags;
     }
 
-    /** STATUS-FILL (dm-ioctl-abi §2.6 step 3). */
     private static DeviceInfo statusFill(DeviceRef ref, EnumSet<DmFlag> flags) {
+        return statusFill(ref, flags, ref.inactive());
+    }
+
+    /** STATUS-FILL (dm-ioctl-abi §2.6 step 3), with the inactive table as the command left it. */
+    private static DeviceInfo statusFill(DeviceRef ref, EnumSet<DmFlag> flags, Table inactive) {
         MappedDevice device = ref.device();
         EnumSet<DmFlag> out = EnumSet.copyOf(flags);
         out.removeAll(DmFlag.STATUS);
@@ -571,7 +772,6 @@ public final class DeviceMapper implements AutoCloseable {
         }
         int targets;
         if (flags.contains(DmFlag.QUERY_INACTIVE_TABLE)) {
-            Table inactive = ref.inactive();
             targets = inactive == null ? 0 : inactive.targetCount();
             if (inactive != null && inactive.readOnly()) {
                 out.add(DmFlag.READONLY);
@@ -592,6 +792,7 @@ public final class DeviceMapper implements AutoCloseable {
 
     @Override
     public void close() {
+        modules.close();
         events.close();
     }
 }

@@ -23,7 +23,10 @@ import org.dmd.core.target.TargetType;
  * injects the {@code fail-after-register} fault, and reports {@link Step#MODULE_INIT_REGISTERED}
  * after the first registration of init (modules need not report it themselves).
  *
- * <p>Guards: the fields below are guarded by {@code this}; registry calls and steps happen outside it.
+ * <p>Guards: the bookkeeping fields are guarded by {@code this}, a leaf monitor held for a few
+ * instructions (outside {@link org.dmd.core.concurrent.LockRank}: nothing is called while holding
+ * it); registry calls and steps happen outside it. Init and exit of one module never overlap:
+ * the loader's state changes order them.
  */
 final class InitContext implements ModuleContext {
 
@@ -82,11 +85,6 @@ final class InitContext implements ModuleContext {
         return exceptionStores;
     }
 
-    @Override
-    public void reached(Step step) {
-        steps.reached(step, module.name());
-    }
-
     synchronized void beginInit() {
         initRunning = true;
     }
@@ -135,7 +133,7 @@ final class InitContext implements ModuleContext {
     }
 
     private DmException injected(String what) {
-        return new DmException(failAfterRegister, "%s: %s failed after registering its first type (injected %s)",
+        return new DmException(failAfterRegister, "%s: %s failed after its first type registration (injected %s)",
                 module.name(), what, failAfterRegister);
     }
 

@@ -1,6 +1,5 @@
 package org.dmd.core.module;
 
-import org.dmd.core.concurrent.Step;
 import org.dmd.core.target.DirtyLogType;
 import org.dmd.core.target.ExceptionStoreType;
 import org.dmd.core.target.PathSelectorType;
@@ -22,7 +21,4 @@ public interface ModuleContext {
     Registration<DirtyLogType> dirtyLogs();
 
     Registration<ExceptionStoreType> exceptionStores();
-
-    /** Reports a named step (tests use it to pause inside init). */
-    void reached(Step step);
 }

@@ -39,8 +39,9 @@ import org.dmd.core.registry.Registries;
  *   <li>At most one module per name is in {@link #modules}; the name is reserved at UNFORMED, under
  *       {@link #mutex}, atomically with the duplicate check (M1).</li>
  *   <li>States only move UNFORMED → COMING → LIVE → GOING → freed, or UNFORMED → freed, or
- *       COMING → GOING → freed; every move is made under {@link #mutex} and signals
- *       {@link #moduleWq}, so waiters re-check their predicate.</li>
+ *       COMING → GOING → freed; every move is made under {@link #mutex}. {@link #moduleWq} is
+ *       signalled where the kernel wakes {@code module_wq}: when a module goes LIVE and when one
+ *       is freed or unlinked — not at GOING, so a waiter sees a failed load already gone.</li>
  *   <li>No lock is held while init or exit runs, while waiting, or at a step: {@link #mutex} is held
  *       only for list and state changes, and {@link #moduleWq} waits release it.</li>
  *   <li>A module is freed exactly once; freeing while others still hold references (only possible
@@ -62,7 +63,7 @@ final class ModuleLoader {
 
     /** {@code module_mutex} (rank {@link LockRank#MODULE_LOADER}). */
     private final ReentrantLock mutex = new ReentrantLock();
-    /** {@code module_wq}: signalled on every state change and every free. */
+    /** {@code module_wq}: signalled when a module goes LIVE and when one is freed or unlinked. */
     private final Condition moduleWq = mutex.newCondition();
     /** The module list by name, in load order. Guarded by {@link #mutex}. */
     private final LinkedHashMap<String, LoadedModule> modules = new LinkedHashMap<>();
@@ -199,7 +200,6 @@ final class ModuleLoader {
         lock();
         try {
             module.state = ModuleState.COMING; // complete_formation
-            moduleWq.signalAll();
         } finally {
             unlock();
         }
@@ -238,8 +238,9 @@ final class ModuleLoader {
                     if (old != null && old.state == ModuleState.LIVE) {
                         throw alreadyLoaded(name);
                     }
-                    throw new DmException(Errno.EBUSY, old == null
-                            ? "a concurrent load of module %s failed" : "module %s is being removed", name);
+                    throw new DmException(Errno.EBUSY, old == null ? "a concurrent load of module %s failed"
+                            : old.state == ModuleState.GOING ? "module %s is going away"
+                            : "module %s is being loaded by someone else", name);
                 case RETRY_UNTIL_GONE:
                     if (old.state != ModuleState.LIVE) {
                         awaitModuleWq(() -> {
@@ -352,7 +353,6 @@ final class ModuleLoader {
             module.state = ModuleState.GOING;
             module.dropInitReference();
             module.loadingThread = null;
-            moduleWq.signalAll();
         } finally {
             unlock();
         }
@@ -448,7 +448,6 @@ final class ModuleLoader {
                 throw new DmException(Errno.EAGAIN, "module %s is in use (refcount %d)", canonical, module.refcount());
             }
             module.state = ModuleState.GOING;
-            moduleWq.signalAll();
         } finally {
             unlock();
         }

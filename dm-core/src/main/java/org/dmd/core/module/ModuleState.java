@@ -8,24 +8,13 @@ import java.util.Locale;
  */
 public enum ModuleState {
     /** init() returned success. */
-    LIVE("Live"),
+    LIVE,
     /** Formed: sysfs being populated, parameters parsed, init() running. */
-    COMING("Loading"),
+    COMING,
     /** Being unloaded, or init() failed and it is being torn down. */
-    GOING("Unloading"),
+    GOING,
     /** Name reserved, being linked; invisible to everything but the duplicate check. */
-    UNFORMED("Unformed");
-
-    private final String procModules;
-
-    ModuleState(String procModules) {
-        this.procModules = procModules;
-    }
-
-    /** As {@code /proc/modules} shows it: Live, Loading, Unloading. */
-    public String procModulesText() {
-        return procModules;
-    }
+    UNFORMED;
 
     /** As {@code /sys/module/NAME/initstate} reads: live, coming, going. */
     public String initstateText() {

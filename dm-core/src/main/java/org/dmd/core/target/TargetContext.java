@@ -2,7 +2,6 @@ package org.dmd.core.target;
 
 import java.util.Optional;
 import org.dmd.core.errno.DmException;
-import org.dmd.core.errno.Errno;
 import org.dmd.core.minor.DeviceNumber;
 
 /**
@@ -34,16 +33,10 @@ public interface TargetContext {
      * construction: multipath resolves the devices named in its {@code fail_path} and
      * {@code reinstate_path} messages with it.
      *
-     * <p>This default handles the {@code MAJ:MIN} form (a number that does not fit gives
-     * EOVERFLOW); the table's context overrides it to resolve device paths as {@link #device}
-     * does (a name that resolves to nothing gives ENOENT, a non-block file ENOTBLK).
+     * <p>Names resolve as in {@link #device}: {@code MAJ:MIN} (a number that does not fit gives
+     * EOVERFLOW), or a path (one that names no device gives ENOENT, a non-block file ENOTBLK).
      */
-    default DeviceNumber deviceNumber(String path) throws DmException {
-        if (path.indexOf(':') < 0) {
-            throw new DmException(Errno.ENOENT, "cannot resolve device path '%s' here", path);
-        }
-        return DeviceNumber.parse(path);
-    }
+    DeviceNumber deviceNumber(String path) throws DmException;
 
     /** Takes a path selector type (autoloading {@code dm-NAME}); empty if it does not exist. */
     Optional<PathSelectorType> pathSelector(String name) throws DmException;

@@ -50,6 +50,7 @@ class UnloadVsGetTest extends ModuleTestSupport {
         going.open();
         assertNull(result(removal));
         try (TypeRef<TargetType> fresh = targets().get("fx-zero").orElseThrow()) {
+            assertEquals("fx-zero", fresh.type().name());
             assertEquals(ModuleState.LIVE, state(NAME), "after the unload completed the autoload loads a fresh copy");
             assertEquals(1, modules.find(NAME).orElseThrow().refcount());
         }

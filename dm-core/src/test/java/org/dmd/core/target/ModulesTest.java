@@ -11,7 +11,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.ServiceLoader;
 import java.util.stream.Stream;
-import org.dmd.core.concurrent.Step;
 import org.dmd.core.errno.DmException;
 import org.dmd.core.errno.Errno;
 import org.dmd.core.module.KernelModule;
@@ -51,8 +50,11 @@ class ModulesTest {
         EXPECTED.put("dm-io-affinity", new Expected(List.of("dm-multipath"), List.of("path-selector io-affinity")));
     }
 
+    /** The shipped modules: the service providers of the main code, not the module tests' fixtures. */
     static Stream<KernelModule> modules() {
-        return ServiceLoader.load(KernelModule.class).stream().map(ServiceLoader.Provider::get);
+        return ServiceLoader.load(KernelModule.class).stream()
+                .filter(provider -> provider.type().getPackageName().startsWith("org.dmd.core.target"))
+                .map(ServiceLoader.Provider::get);
     }
 
     private static List<String> prefixed(String action, List<String> registrations) {
@@ -75,8 +77,6 @@ class ModulesTest {
 
         module.init(context);
         assertEquals(prefixed("register", expected.registrations()), context.journal());
-        assertEquals(expected.registrations().isEmpty() ? List.of() : List.of(Step.MODULE_INIT_REGISTERED),
-                context.steps());
 
         module.exit(context);
         List<String> reversed = new ArrayList<>(expected.registrations());

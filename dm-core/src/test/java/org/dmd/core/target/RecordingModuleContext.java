@@ -5,7 +5,6 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import org.dmd.core.concurrent.Step;
 import org.dmd.core.errno.DmException;
 import org.dmd.core.errno.Errno;
 import org.dmd.core.module.ModuleContext;
@@ -72,7 +71,6 @@ public final class RecordingModuleContext implements ModuleContext {
     private final String moduleName;
     private final Map<String, Errno> failures = new HashMap<>();
     private final List<String> journal = new ArrayList<>();
-    private final List<Step> steps = new ArrayList<>();
     private final Recorder<TargetType> targets = new Recorder<>("target");
     private final Recorder<PathSelectorType> pathSelectors = new Recorder<>("path-selector");
     private final Recorder<DirtyLogType> dirtyLogs = new Recorder<>("dirty-log");
@@ -91,10 +89,6 @@ public final class RecordingModuleContext implements ModuleContext {
     /** Every register, failed register and unregister so far, e.g. {@code register target linear}. */
     public synchronized List<String> journal() {
         return new ArrayList<>(journal);
-    }
-
-    public synchronized List<Step> steps() {
-        return new ArrayList<>(steps);
     }
 
     /** Names of every type registered now in any registry. */
@@ -132,8 +126,4 @@ public final class RecordingModuleContext implements ModuleContext {
         return exceptionStores;
     }
 
-    @Override
-    public synchronized void reached(Step step) {
-        steps.add(step);
-    }
 }

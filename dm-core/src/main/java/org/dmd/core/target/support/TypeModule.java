@@ -1,7 +1,6 @@
 package org.dmd.core.target.support;
 
 import java.util.List;
-import org.dmd.core.concurrent.Step;
 import org.dmd.core.errno.DmException;
 import org.dmd.core.module.KernelModule;
 import org.dmd.core.module.ModuleContext;
@@ -51,9 +50,6 @@ public abstract class TypeModule implements KernelModule {
             } catch (DmException e) {
                 unregister(context, i);
                 throw e;
-            }
-            if (i == 0) {
-                context.reached(Step.MODULE_INIT_REGISTERED);
             }
         }
     }

@@ -1,0 +1,117 @@
+package org.dmd.core.registry;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
+
+import java.util.Optional;
+import java.util.concurrent.Future;
+import java.util.concurrent.atomic.AtomicReference;
+import org.dmd.core.concurrent.Step;
+import org.dmd.core.errno.Errno;
+import org.dmd.core.event.KernelMessage;
+import org.dmd.core.module.ModuleState;
+import org.dmd.core.module.ModuleTestSupport;
+import org.dmd.core.module.StepGates;
+import org.dmd.core.target.TargetType;
+import org.junit.jupiter.api.Test;
+
+/**
+ * A type whose module is still COMING (§1.17 M4, §4.6): dmd waits for the module by default;
+ * the kernel's behaviour (take it at once) stays reachable and its hazard is detected.
+ */
+class ComingTypeTest extends ModuleTestSupport {
+
+    private static final String TWO = "dm_fx_two";
+
+    private TypeRegistry<TargetType> targets() {
+        return modules.registries().targets();
+    }
+
+    private Future<Optional<TypeRef<TargetType>>> getAsync(String type) {
+        return pool.submit(() -> targets().get(type));
+    }
+
+    @Test
+    void aGetDuringInitWaitsAndTakesTheTypeOnceTheModuleIsLive() throws Exception {
+        start("", "");
+        StepGates.Gate registered = steps.park(Step.MODULE_INIT_REGISTERED, TWO);
+        Future<Errno> load = async(() -> modules.modprobe("dm-fx-two", false));
+        registered.awaitParked();
+        Future<Optional<TypeRef<TargetType>>> get = getAsync("fx-two-a");
+        awaitModuleWqWaiters(1);
+        assertFalse(get.isDone(), "the type is registered but its module is COMING");
+        registered.open();
+        assertNull(result(load));
+        try (TypeRef<TargetType> ref = result(get).orElseThrow()) {
+            assertEquals("fx-two-a", ref.type().name());
+            assertEquals(ModuleState.LIVE, modules.find(TWO).orElseThrow().state());
+            assertEquals(1, modules.find(TWO).orElseThrow().refcount());
+        }
+        assertEquals(0, steps.count(Step.REQUEST_MODULE, "dm-fx-two"), "no autoload: the type was there");
+    }
+
+    @Test
+    void aGetDuringAnInitThatFailsMisses() throws Exception {
+        start("", "dm-fx-two:fail-after-register=ENOMEM");
+        StepGates.Gate registered = steps.park(Step.MODULE_INIT_REGISTERED, TWO);
+        Future<Errno> load = async(() -> modules.modprobe("dm-fx-two", false));
+        registered.awaitParked();
+        Future<Optional<TypeRef<TargetType>>> get = getAsync("fx-two-a");
+        awaitModuleWqWaiters(1);
+        registered.open();
+        assertEquals(Errno.ENOMEM, result(load));
+        assertEquals(Optional.empty(), result(get), "GOING: a miss (its autoload fails the same way)");
+        assertFalse(modules.find(TWO).isPresent());
+        assertEquals(0, modules.freedWhileReferenced());
+    }
+
+    @Test
+    void underTheTakePolicyAComingTypeIsHandedOutAndTheFreeUnderItIsReported() throws Exception {
+        start("coming-types=take", "dm-fx-two:fail-after-register=ENOMEM");
+        StepGates.Gate registered = steps.park(Step.MODULE_INIT_REGISTERED, TWO);
+        Future<Errno> load = async(() -> modules.modprobe("dm-fx-two", false));
+        registered.awaitParked();
+        TypeRef<TargetType> ref = targets().get("fx-two-a").orElseThrow();
+        assertEquals(ModuleState.COMING, modules.find(TWO).orElseThrow().state());
+        registered.open();
+        assertEquals(Errno.ENOMEM, result(load));
+        assertFalse(modules.find(TWO).isPresent(), "the kernel frees it regardless of the reference");
+        assertEquals(1, modules.freedWhileReferenced());
+        awaitMessage(KernelMessage.Level.WARNING, "dm_fx_two: freed after its init failed with 1 reference(s) still held");
+        ref.close();
+    }
+
+    @Test
+    void theLoadingThreadTakesItsOwnComingTypeWithoutWaiting() throws Exception {
+        start("", "");
+        AtomicReference<ModuleState> stateSeen = new AtomicReference<>();
+        steps.onReach(Step.MODULE_INIT_REGISTERED, TWO, () -> {
+            try (TypeRef<TargetType> own = targets().get("fx-two-a").orElseThrow()) {
+                assertEquals("fx-two-a", own.type().name());
+                stateSeen.set(modules.find(TWO).orElseThrow().state());
+            }
+        });
+        modules.modprobe("dm-fx-two", false);
+        assertEquals(ModuleState.COMING, stateSeen.get());
+        assertEquals(0, modules.find(TWO).orElseThrow().refcount());
+    }
+
+    @Test
+    void anInterruptedWaitIsEintr() throws Exception {
+        start("", "");
+        StepGates.Gate registered = steps.park(Step.MODULE_INIT_REGISTERED, TWO);
+        Future<Errno> load = async(() -> modules.modprobe("dm-fx-two", false));
+        registered.awaitParked();
+        AtomicReference<Errno> outcome = new AtomicReference<>();
+        Thread getter = new Thread(() -> outcome.set(errnoOf(() -> targets().get("fx-two-a"))));
+        getter.start();
+        awaitModuleWqWaiters(1);
+        getter.interrupt();
+        getter.join();
+        assertEquals(Errno.EINTR, outcome.get());
+        registered.open();
+        assertNull(result(load));
+        assertEquals(0, modules.find(TWO).orElseThrow().refcount());
+    }
+}

@@ -1,0 +1,58 @@
+package org.dmd.core.testing;
+
+import java.util.List;
+import org.dmd.core.control.DeviceMapper;
+import org.dmd.core.control.Replies.DeviceInfo;
+import org.dmd.core.control.Replies.NameEntry;
+import org.dmd.core.device.OpenDevice;
+import org.junit.jupiter.api.AfterEach;
+
+/**
+ * Base of race tests: a fresh {@link DeviceMapper} whose lifecycle steps go through a
+ * {@link StepGate}, closed after each test (releasing any parked thread and failing the test if a
+ * parked thread timed out), plus the few calls every race test makes.
+ */
+public abstract class GatedDeviceMapperTest {
+
+    protected final StepGate gate = new StepGate();
+    protected final DeviceMapper dm = DeviceMapper.builder().steps(gate).build();
+
+    @AfterEach
+    void closeGate() {
+        try {
+            gate.close();
+        } finally {
+            dm.close();
+        }
+    }
+
+    /** Creates a device that must be created; returns its status. */
+    protected DeviceInfo create(String name) {
+        return Outcome.of(() -> dm.devCreate(TestRequests.create(name))).value();
+    }
+
+    /** DEV_STATUS by name. */
+    protected Outcome<DeviceInfo> status(String name) {
+        return Outcome.of(() -> dm.devStatus(TestRequests.status(name)));
+    }
+
+    /** DEV_STATUS by {@code MAJ:MIN}. */
+    protected Outcome<DeviceInfo> statusByDev(String dev) {
+        return Outcome.of(() -> dm.devStatus(TestRequests.statusByDev(dev)));
+    }
+
+    /** Opens a device that must open. */
+    protected OpenDevice open(String name) {
+        return Outcome.of(() -> dm.blockOpen(TestRequests.open(name))).value();
+    }
+
+    /** The names listed by LIST_DEVICES, in order. */
+    protected List<String> names() {
+        return dm.listDevices(TestRequests.list()).devices().stream().map(NameEntry::name).toList();
+    }
+
+    /** The device number {@code MAJ:MIN} of a minor of this DeviceMapper. */
+    protected String dev(int minor) {
+        return dm.major() + ":" + minor;
+    }
+}
