@@ -3,6 +3,7 @@ package org.dmd.daemon;
 import com.sun.security.auth.module.UnixSystem;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
+import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.epoll.Epoll;
@@ -59,7 +60,7 @@ import org.slf4j.LoggerFactory;
  * forced core shutdown, saying how many and which; stop the event loops; release the socket lock.
  *
  * <p>Thread-safety: {@link #dispatchers} is a concurrent set; {@link #stopping} admits one stop;
- * everything else is final and set up before the socket is bound.
+ * {@link #serverChannel} is volatile; everything else is final and set up before the socket is bound.
  */
 public final class ControlServer {
 
@@ -81,7 +82,8 @@ public final class ControlServer {
     private final Set<Dispatcher> dispatchers = ConcurrentHashMap.newKeySet();
     private final AtomicBoolean stopping = new AtomicBoolean();
     private final CompletableFuture<StopReport> stopped = new CompletableFuture<>();
-    private Channel serverChannel;
+    /** Set once when the socket is bound; volatile because a SHUTDOWN may stop the server from an event loop's thread. */
+    private volatile Channel serverChannel;
 
     private ControlServer(DaemonConfig config, DeviceMapper mapper, ControlSocket socket) {
         this.config = config;
@@ -154,8 +156,9 @@ public final class ControlServer {
                     }
                 });
         try {
-            serverChannel = bootstrap.bind(new DomainSocketAddress(socket.path().toFile())).syncUninterruptibly()
-                    .channel();
+            ChannelFuture bound = bootstrap.bind(new DomainSocketAddress(socket.path().toFile()));
+            serverChannel = bound.channel();
+            bound.syncUninterruptibly();
             socket.bound();
         } catch (IOException | RuntimeException e) {
             throw new StartupException("cannot listen on " + socket.path() + ": " + e, e);

@@ -12,6 +12,10 @@ import java.util.concurrent.Callable;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.dmd.core.control.DeviceMapper;
+import org.dmd.core.errno.DmException;
+import org.dmd.core.module.ModuleFaults;
+import org.dmd.core.module.ModuleIndex;
+import org.dmd.core.module.ModulePolicy;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import picocli.CommandLine;
@@ -68,11 +72,36 @@ public final class Dmd implements Callable<Integer> {
             description = "The block major of mapped devices (default: ${DEFAULT-VALUE}).")
     private int major;
 
+    @Option(names = "--module-index", paramLabel = "DIR",
+            description = "Read the module index (modules.dep, and modules.alias, modules.builtin, modules.softdep, "
+                    + "modprobe.d/*.conf if present) from DIR instead of the one shipped with dmd.")
+    private ModuleIndex moduleIndex;
+
+    @Option(names = "--module-policy", paramLabel = "SPEC",
+            description = "Reproduce older kernel or kmod behaviour; comma-separated key=value: "
+                    + "loader=legacy-eexist-on-going|retry-until-gone|ebusy-no-retry, same-file=on|off, "
+                    + "safety-net=on|off, registry-dup=EBUSY|EEXIST, kmod=18|19|20, coming-types=wait|take. "
+                    + "Default: current kernel and kmod.")
+    private ModulePolicy modulePolicy = ModulePolicy.DEFAULT;
+
+    @Option(names = "--module-faults", paramLabel = "SPEC",
+            description = "Faults injected into module init, comma-separated module:key=value[:key=value] with "
+                    + "keys delay=DURATION, errno=E, fail-after-register=E; e.g. dm-mirror:delay=2s.")
+    private ModuleFaults moduleFaults = ModuleFaults.NONE;
+
     @Option(names = {"-v", "--verbose"}, description = "Log at debug level.")
     private boolean verbose;
 
     public static void main(String[] args) {
-        System.exit(new CommandLine(new Dmd()).execute(args));
+        System.exit(commandLine(new Dmd()).execute(args));
+    }
+
+    /** The command line of {@code dmd}, with the converters for dm-core's option values. */
+    static CommandLine commandLine(Dmd dmd) {
+        return new CommandLine(dmd)
+                .registerConverter(ModuleIndex.class, fromCore(dir -> ModuleIndex.load(Path.of(dir))))
+                .registerConverter(ModulePolicy.class, fromCore(ModulePolicy::parse))
+                .registerConverter(ModuleFaults.class, fromCore(ModuleFaults::parse));
     }
 
     @Override
@@ -83,7 +112,7 @@ public final class Dmd implements Callable<Integer> {
         DeviceMapper mapper;
         try {
             config = config(System.getenv(), (int) new UnixSystem().getUid());
-            mapper = DeviceMapper.builder().major(major).build();
+            mapper = deviceMapper().build();
         } catch (IllegalArgumentException e) {
             throw new ParameterException(spec.commandLine(), e.getMessage(), e);
         }
@@ -109,6 +138,16 @@ public final class Dmd implements Callable<Integer> {
                 .idleTimeout(idleTimeout)
                 .workers(workers)
                 .build();
+    }
+
+    /** The core as the options configure it; IllegalArgumentException for values out of range. */
+    DeviceMapper.Builder deviceMapper() {
+        DeviceMapper.Builder builder = DeviceMapper.builder().major(major).modulePolicy(modulePolicy)
+                .moduleFaults(moduleFaults);
+        if (moduleIndex != null) {
+            builder.moduleIndex(moduleIndex);
+        }
+        return builder;
     }
 
     /** {@code --socket}, else {@code $DMD_SOCKET}, else the default for this uid. */
@@ -204,6 +243,22 @@ public final class Dmd implements Callable<Integer> {
             }
             return Integer.parseInt(fields[2]);
         }
+    }
+
+    /** A dm-core parser, whose EINVAL message becomes the usage error. */
+    @FunctionalInterface
+    interface CoreParser<T> {
+        T parse(String value) throws DmException;
+    }
+
+    static <T> CommandLine.ITypeConverter<T> fromCore(CoreParser<T> parser) {
+        return value -> {
+            try {
+                return parser.parse(value);
+            } catch (DmException e) {
+                throw new CommandLine.TypeConversionException(e.getMessage());
+            }
+        };
     }
 
     static final class VersionProvider implements CommandLine.IVersionProvider {

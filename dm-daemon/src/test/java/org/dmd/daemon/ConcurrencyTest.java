@@ -15,6 +15,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.function.UnaryOperator;
 import org.dmd.core.concurrent.Step;
 import org.dmd.core.concurrent.StepHook;
+import org.dmd.core.module.ModuleFaults;
 import org.dmd.daemon.testing.WireClient;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -146,6 +147,27 @@ class ConcurrencyTest {
         await().atMost(WAIT).until(() -> daemon.device(minor).openCount() == 0);
         other.ok("DEV_REMOVE", "dev", "253:" + minor);
         assertEquals(List.of(), names(other.ok("LIST_DEVICES")));
+    }
+
+    @Test
+    void disconnectInterruptsACommandWaitingInTheCore() throws Exception {
+        ModuleFaults slowInit = ModuleFaults.parse("dm-zero:delay=10m");
+        daemon = TestDaemon.startWithCore(dir, config -> config, core -> core.moduleFaults(slowInit));
+        WireClient loader = daemon.client();
+        WireClient other = daemon.client();
+        loader.send("MODPROBE", "name", "dm-zero");
+        await().atMost(WAIT).until(() -> moduleStates(other).contains("dm_zero COMING"));
+
+        loader.close();
+        await().atMost(WAIT).until(() -> !moduleStates(other).contains("dm_zero COMING"));
+        assertFalse(moduleStates(other).contains("dm_zero LIVE"), "the interrupted init did not complete");
+    }
+
+    private static List<String> moduleStates(WireClient client) throws IOException {
+        List<String> states = new java.util.ArrayList<>();
+        client.ok("LSMOD").get("modules").forEach(m -> states.add(m.get("name").asText() + " "
+                + m.get("state").asText()));
+        return states;
     }
 
     @Test

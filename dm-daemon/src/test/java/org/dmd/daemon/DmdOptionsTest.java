@@ -6,20 +6,29 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.PrintWriter;
 import java.io.StringWriter;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Map;
 import java.util.Set;
+import org.dmd.core.control.DeviceMapper;
+import org.dmd.core.control.Requests;
+import org.dmd.core.errno.DmException;
+import org.dmd.core.errno.Errno;
 import org.junit.jupiter.api.Test;
 import picocli.CommandLine;
 
 /** The command line: where the socket goes, how values are written, what --help says. */
 class DmdOptionsTest {
 
-    private static DaemonConfig parse(String... args) {
+    private static Dmd parsed(String... args) {
         Dmd dmd = new Dmd();
-        new CommandLine(dmd).parseArgs(args);
-        return dmd.config(Map.of(), 1000);
+        Dmd.commandLine(dmd).parseArgs(args);
+        return dmd;
+    }
+
+    private static DaemonConfig parse(String... args) {
+        return parsed(args).config(Map.of(), 1000);
     }
 
     @Test
@@ -79,18 +88,41 @@ class DmdOptionsTest {
     @Test
     void badValuesAreUsageErrors() {
         StringWriter err = new StringWriter();
-        CommandLine cli = new CommandLine(new Dmd()).setErr(new PrintWriter(err));
+        CommandLine cli = Dmd.commandLine(new Dmd()).setErr(new PrintWriter(err));
         assertEquals(2, cli.execute("--max-frame", "1K", "--socket", "/nonexistent/x.sock"));
         assertTrue(err.toString().contains("max frame 1024 is below 4096 bytes"), err.toString());
         assertEquals(2, cli.execute("--idle-timeout", "soon"));
         assertEquals(2, cli.execute("--major", "0", "--socket", "/nonexistent/x.sock"));
+        assertEquals(2, cli.execute("--module-policy", "loader=sometimes"));
+        assertTrue(err.toString().contains("loader=sometimes"), err.toString());
+        assertEquals(2, cli.execute("--module-faults", "dm-mirror"));
+        assertEquals(2, cli.execute("--module-index", "/nonexistent/modules"));
+    }
+
+    @Test
+    void moduleOptionsReachTheCore() throws Exception {
+        Path index = Files.createTempDirectory("dmd-index");
+        Files.writeString(index.resolve("modules.dep"), "kernel/drivers/md/dm-zero.ko:\n");
+        Files.writeString(index.resolve("modules.builtin"), "kernel/drivers/md/dm-mod.ko\n");
+        Dmd dmd = parsed("--module-index", index.toString(), "--module-policy", "loader=retry-until-gone,kmod=18",
+                "--module-faults", "dm-zero:errno=ENODEV", "--major", "252");
+        try (DeviceMapper mapper = dmd.deviceMapper().build()) {
+            assertEquals(252, mapper.major());
+            DmException faulted = assertThrows(DmException.class,
+                    () -> mapper.modprobe(new Requests.Modprobe("dm-zero", false, false)));
+            assertEquals(Errno.ENODEV, faulted.errno(), faulted::toString);
+            DmException notIndexed = assertThrows(DmException.class,
+                    () -> mapper.modprobe(new Requests.Modprobe("dm-mirror", false, false)));
+            assertTrue(notIndexed.getMessage().contains(index.toString()), notIndexed::toString);
+        }
     }
 
     @Test
     void helpListsEveryOption() {
-        String usage = new CommandLine(new Dmd()).getUsageMessage();
+        String usage = Dmd.commandLine(new Dmd()).getUsageMessage();
         for (String option : new String[] {"--socket", "--socket-mode", "--allow-group", "--max-frame",
-                "--idle-timeout", "--workers", "--major", "--verbose", "--help", "--version"}) {
+                "--idle-timeout", "--workers", "--major", "--module-index", "--module-policy", "--module-faults",
+                "--verbose", "--help", "--version"}) {
             assertTrue(usage.contains(option), option);
         }
     }

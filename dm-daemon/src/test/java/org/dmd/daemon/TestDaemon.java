@@ -35,7 +35,18 @@ final class TestDaemon implements AutoCloseable {
 
     static TestDaemon startOn(Path socket, UnaryOperator<DaemonConfig.Builder> config, StepHook steps)
             throws StartupException {
-        DeviceMapper mapper = DeviceMapper.builder().steps(steps).build();
+        return startOn(socket, config, core -> core.steps(steps));
+    }
+
+    /** A daemon on {@code DIR/dmd/control.sock} whose core is configured by {@code core}. */
+    static TestDaemon startWithCore(Path dir, UnaryOperator<DaemonConfig.Builder> config,
+                                    UnaryOperator<DeviceMapper.Builder> core) throws StartupException {
+        return startOn(dir.resolve("dmd").resolve("control.sock"), config, core);
+    }
+
+    private static TestDaemon startOn(Path socket, UnaryOperator<DaemonConfig.Builder> config,
+                                      UnaryOperator<DeviceMapper.Builder> core) throws StartupException {
+        DeviceMapper mapper = core.apply(DeviceMapper.builder()).build();
         DaemonConfig.Builder builder = DaemonConfig.builder(socket).shutdownGrace(Duration.ofSeconds(5));
         try {
             return new TestDaemon(mapper, ControlServer.start(config.apply(builder).build(), mapper));
