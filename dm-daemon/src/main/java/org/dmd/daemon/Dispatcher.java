@@ -35,7 +35,9 @@ import org.slf4j.LoggerFactory;
  * <p>Per connection. Every field is confined to the channel's event loop except {@link #result}
  * and {@link #closed}, which a worker and the event loop exchange: the worker publishes the
  * command's future and then reads {@code closed}; the event loop sets {@code closed} and then
- * reads the future; one of them therefore always cancels it.
+ * reads the future; one of them therefore always cancels it. {@link #ctx} is set before the
+ * server publishes the dispatcher (for {@link #drainLater()} and {@link #closeLater()}), and the
+ * session before any command is handed to a worker.
  */
 final class Dispatcher extends ChannelInboundHandlerAdapter {
 
@@ -173,7 +175,8 @@ final class Dispatcher extends ChannelInboundHandlerAdapter {
         CompletableFuture<Reply> future;
         try {
             future = session.execute(call.request());
-        } catch (RuntimeException e) {
+        } catch (RuntimeException | Error e) {
+            // A bug in a command (an assertion included) is answered EIO rather than leaving the connection waiting.
             future = CompletableFuture.failedFuture(e);
         }
         result = future;

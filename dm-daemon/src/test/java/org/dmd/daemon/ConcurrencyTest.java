@@ -95,14 +95,14 @@ class ConcurrencyTest {
 
     @Test
     void devWaitHoldsNoWorker() throws Exception {
-        start("none", config -> config.workers(1).workQueue(0));
+        // One worker: were it held by the wait, the other connection's commands would queue behind it for ever.
+        start("none", config -> config.workers(1).workQueue(1));
         WireClient waiter = daemon.client();
         WireClient other = daemon.client();
         JsonNode created = waiter.ok("DEV_CREATE", "name", "w");
         long wait = waiter.send("DEV_WAIT", "name", "w", "eventNr", created.get("eventNr").asLong());
         awaitWaitRegistered();
 
-        // The only worker is free: the other connection's commands run while the wait is pending.
         other.ok("VERSION");
         other.ok("DEV_CREATE", "name", "x");
         assertFalse(waiter.hasPending());
