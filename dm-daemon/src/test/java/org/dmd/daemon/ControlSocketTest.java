@@ -55,7 +55,8 @@ class ControlSocketTest {
     void tightensItsOwnLooseDirectory() throws Exception {
         Path socketDir = Files.createDirectory(dir.resolve("loose"));
         Files.setPosixFilePermissions(socketDir, PosixFilePermissions.fromString("rwxr-xr-x"));
-        try (LogCapture log = new LogCapture(ControlSocket.class); TestDaemon daemon = start(socketDir, 0600)) {
+        try (LogCapture log = new LogCapture(ControlSocket.class)) {
+            start(socketDir, 0600).close();
             assertEquals(0700, mode(socketDir));
             assertEquals(1, log.count("changed the mode of " + socketDir + " from 0755 to 0700"));
         }

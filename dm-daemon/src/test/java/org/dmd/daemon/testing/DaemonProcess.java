@@ -139,10 +139,16 @@ public final class DaemonProcess implements AutoCloseable {
         return process.exitValue();
     }
 
+    /** Terminates the daemon if it still runs; if interrupted meanwhile, kills it. */
     @Override
-    public void close() throws InterruptedException {
+    public void close() {
         if (process.isAlive()) {
-            terminate();
+            try {
+                terminate();
+            } catch (InterruptedException e) {
+                process.destroyForcibly();
+                Thread.currentThread().interrupt();
+            }
         }
     }
 }
