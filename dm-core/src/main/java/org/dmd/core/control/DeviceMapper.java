@@ -235,12 +235,27 @@ public final class DeviceMapper implements AutoCloseable {
             if (request.dev() == null) {
                 throw new DmException(Errno.EINVAL, "PERSISTENT_DEV needs dev (MAJ:MIN) to carry the minor");
             }
-            minor = DeviceNumber.parse(request.dev()).minor();
+            minor = requestedMinor(name, request.dev());
         }
         try (DeviceRef ref = lifecycle.create(name, uuid, minor)) {
             globalEvents.incrementAndGet();
             flags.remove(DmFlag.INACTIVE_PRESENT);
             return statusFill(ref, flags);
+        }
+    }
+
+    /**
+     * The minor PERSISTENT_DEV asks for. A device number that does not fit (minor of 2^20 or more)
+     * is an allocation failure, which DEV_CREATE reports as ENXIO like every other (§3.14).
+     */
+    private static int requestedMinor(String name, String dev) throws DmException {
+        try {
+            return DeviceNumber.parse(dev).minor();
+        } catch (DmException e) {
+            if (e.errno() != Errno.EOVERFLOW) {
+                throw e;
+            }
+            throw new DmException(Errno.ENXIO, "cannot allocate a minor for %s: %s", name, e.getMessage());
         }
     }
 
@@ -284,11 +299,10 @@ public final class DeviceMapper implements AutoCloseable {
         } else {
             DeviceNames.checkName(wanted);
         }
-        if (request.name() == null || request.name().isEmpty()) {
-            throw new DmException(Errno.ENXIO, "rename looks the device up by its current name, and none was given");
-        }
-        steps.reached(Step.RENAME_CHECKED, request.name());
-        try (DeviceRef ref = index.rename(request.name(), setUuid ? null : wanted, setUuid ? wanted : null)) {
+        // Looked up by name only; with no name the kernel's order of checks still applies (EBUSY, then ENXIO).
+        String name = request.name() == null ? "" : request.name();
+        steps.reached(Step.RENAME_CHECKED, name);
+        try (DeviceRef ref = index.rename(name, setUuid ? null : wanted, setUuid ? wanted : null)) {
             MappedDevice device = ref.device();
             device.raiseTableEvent();
             if (device.diskAdded()) {
@@ -537,15 +551,16 @@ public final class DeviceMapper implements AutoCloseable {
      */
     public MessageOutput targetMsg(Requests.TargetMsg request) throws DmException {
         EnumSet<DmFlag> flags = flags(request.flags());
-        if (request.message() == null) {
-            throw new DmException(Errno.EINVAL, "TARGET_MSG needs a message");
-        }
-        List<String> argv = Arguments.split(request.message());
-        if (argv.isEmpty()) {
-            throw new DmException(Errno.EINVAL, "Empty message received");
-        }
+        // The kernel looks the device up before it reads the message: a missing device is ENXIO.
         try (DeviceRef ref = lookup(request, flags)) {
             steps.reached(Step.MESSAGE_FOUND, ref.name());
+            if (request.message() == null) {
+                throw new DmException(Errno.EINVAL, "TARGET_MSG needs a message");
+            }
+            List<String> argv = Arguments.split(request.message());
+            if (argv.isEmpty()) {
+                throw new DmException(Errno.EINVAL, "Empty message received");
+            }
             MappedDevice device = ref.device();
             if (argv.get(0).startsWith("@")) {
                 coreMessage(device, argv);
@@ -590,9 +605,9 @@ public final class DeviceMapper implements AutoCloseable {
     /** {@code "CYLINDERS HEADS SECTORS START"}, with the kernel's range checks. */
     public Replies.Done devSetGeometry(Requests.DevSetGeometry request) throws DmException {
         EnumSet<DmFlag> flags = flags(request.flags());
-        MappedDevice.Geometry geometry = parseGeometry(request.geometry());
+        // The kernel looks the device up before it parses the geometry: a missing device is ENXIO.
         try (DeviceRef ref = lookup(request, flags)) {
-            ref.device().setGeometry(geometry);
+            ref.device().setGeometry(parseGeometry(request.geometry()));
             return new Replies.Done();
         }
     }

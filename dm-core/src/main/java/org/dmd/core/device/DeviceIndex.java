@@ -168,19 +168,17 @@ public final class DeviceIndex {
         return cell == null ? null : referenceLocked(cell);
     }
 
-    /** The cell of a device number, taking and dropping a minor reference (index lock held). */
+    /**
+     * The cell of a device number (index lock held). Only a hashed device has a cell, and its
+     * cell holds a reference, so reading the slot without taking one is safe here: the caller
+     * takes its own through the cell.
+     */
     private HashCell cellOf(DeviceNumber number) {
         if (number.major() != major) {
             return null;
         }
-        MappedDevice device = minors.get(number.minor());
-        if (device == null) {
-            return null;
-        }
-        HashCell cell = device.cell;
-        // The index lock keeps the cell, and with it a reference, alive: this put is never the last.
-        minors.put(device);
-        return cell;
+        MappedDevice device = minors.peek(number.minor());
+        return device == null ? null : device.cell;
     }
 
     private DeviceRef referenceLocked(HashCell cell) {

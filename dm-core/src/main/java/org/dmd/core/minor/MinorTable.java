@@ -38,7 +38,7 @@ import org.dmd.core.errno.Errno;
  * <p>Layout: a two-level radix of 1,024 chunks of 1,024 minors. A chunk (slots plus a 16-word
  * bitmap) exists only while one of its minors is allocated; a 16-word summary marks the full
  * chunks. The lowest free minor is found by scanning at most 16 summary words and 16 chunk words,
- * whatever the number of minors in use; memory grows with the chunks in use.
+ * whatever the number of minors in use; memory grows with the chunks in use (plus one spare).
  */
 public final class MinorTable<E extends MinorTable.Entry> {
 
@@ -69,6 +69,11 @@ public final class MinorTable<E extends MinorTable.Entry> {
     private final long[] fullChunks = new long[CHUNKS / Long.SIZE];
     /** Number of allocated minors (reserved or published). Guarded by {@code guard}. */
     private int allocated;
+    /**
+     * One emptied chunk kept for reuse, so that allocating and freeing around a chunk boundary
+     * does not allocate and discard 4 KiB each time. Guarded by {@code guard}.
+     */
+    private Chunk spare;
 
     private static final class Chunk {
         final long[] allocated = new long[WORDS_PER_CHUNK];
@@ -234,12 +239,33 @@ public final class MinorTable<E extends MinorTable.Entry> {
     }
 
     /**
+     * The published entry in a slot, without taking a reference; null if the minor is free,
+     * reserved, FREEING or DELETING. Only for callers that hold the lock of a structure that keeps
+     * its own reference on the entry and use the entry only while holding that lock.
+     */
+    public E peek(int minor) {
+        if (minor < 0 || minor >= MINORS) {
+            return null;
+        }
+        synchronized (guard) {
+            E entry = published(minor);
+            return entry != null && (entry.gate & (Entry.FREEING | Entry.DELETING)) == 0 ? entry : null;
+        }
+    }
+
+    /**
      * Takes another reference on an entry the caller already knows is alive, because it holds a
      * reference itself or holds the lock of a structure that does ({@code dm_get}).
      */
     public void get(E entry) {
-        if (entry.holders.getAndIncrement() <= 0) {
-            throw new IllegalStateException("reference taken on freed minor " + entry.minor);
+        AtomicInteger holders = entry.holders;
+        for (int count = holders.get(); ; count = holders.get()) {
+            if (count <= 0) {
+                throw new IllegalStateException("reference taken on freed minor " + entry.minor);
+            }
+            if (holders.compareAndSet(count, count + 1)) {
+                return;
+            }
         }
     }
 
@@ -484,7 +510,8 @@ public final class MinorTable<E extends MinorTable.Entry> {
         int i = minor & (CHUNK_SIZE - 1);
         Chunk chunk = chunks[c];
         if (chunk == null) {
-            chunk = chunks[c] = new Chunk();
+            chunk = chunks[c] = spare != null ? spare : new Chunk();
+            spare = null;
         }
         chunk.slots[i] = RESERVED;
         chunk.allocated[i >>> 6] |= 1L << i;
@@ -503,6 +530,7 @@ public final class MinorTable<E extends MinorTable.Entry> {
         fullChunks[c >>> 6] &= ~(1L << c);
         if (--chunk.count == 0) {
             chunks[c] = null;
+            spare = chunk;
         }
         allocated--;
     }

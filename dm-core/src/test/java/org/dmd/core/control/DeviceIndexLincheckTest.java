@@ -97,7 +97,7 @@ public class DeviceIndexLincheckTest {
     @Test
     public void modelChecking() {
         new ModelCheckingOptions()
-                .iterations(6)
+                .iterations(3)
                 .invocationsPerIteration(300)
                 .threads(2)
                 .actorsPerThread(3)

@@ -177,7 +177,7 @@ public class MinorTableLincheckTest {
     @Test
     public void modelChecking() {
         new ModelCheckingOptions()
-                .iterations(12)
+                .iterations(8)
                 .invocationsPerIteration(500)
                 .threads(3)
                 .actorsPerThread(3)
@@ -209,7 +209,7 @@ public class MinorTableLincheckTest {
     @Test
     public void stress() {
         new StressOptions()
-                .iterations(25)
+                .iterations(15)
                 .invocationsPerIteration(2_000)
                 .threads(3)
                 .actorsPerThread(4)
