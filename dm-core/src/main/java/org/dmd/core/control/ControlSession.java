@@ -3,8 +3,10 @@ package org.dmd.core.control;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import org.dmd.core.control.Replies.Reply;
 import org.dmd.core.control.Requests.Request;
@@ -18,7 +20,8 @@ import org.dmd.core.errno.Errno;
  * DEV_ARM_POLL, and owns the block-device opens made through it — closing the session closes
  * them, as process exit closes its file descriptors.
  *
- * <p>Guarded by {@code this}: the open handles and the closed flag. Opens are closed outside it.
+ * <p>Guarded by {@code this}: the open handles, the pending replies and the closed flag. Opens are
+ * closed and replies cancelled outside it.
  */
 public final class ControlSession implements AutoCloseable {
 
@@ -27,6 +30,8 @@ public final class ControlSession implements AutoCloseable {
     private final Map<Long, OpenDevice> opens = new HashMap<>();
     /** Guarded by this. */
     private long nextHandle = 1;
+    /** Replies still pending (DEV_WAIT, cookie releases). Guarded by this. */
+    private final Set<CompletableFuture<Reply>> waiting = new HashSet<>();
     /** Guarded by this. */
     private boolean closed;
     private volatile long armedEventNr;
@@ -60,7 +65,7 @@ public final class ControlSession implements AutoCloseable {
             case DEV_RENAME -> done(dm.devRename((Requests.DevRename) request));
             case DEV_SUSPEND -> done(dm.devSuspend((Requests.DevSuspend) request));
             case DEV_STATUS -> done(dm.devStatus((Requests.DevStatus) request));
-            case DEV_WAIT -> dm.devWait((Requests.DevWait) request).thenApply(Reply.class::cast);
+            case DEV_WAIT -> pending(dm.devWait((Requests.DevWait) request), true);
             case TABLE_LOAD -> done(dm.tableLoad((Requests.TableLoad) request));
             case TABLE_CLEAR -> done(dm.tableClear((Requests.TableClear) request));
             case TABLE_DEPS -> done(dm.tableDeps((Requests.TableDeps) request));
@@ -83,8 +88,9 @@ public final class ControlSession implements AutoCloseable {
                 dm.cookies().complete(((Requests.UdevComplete) request).cookie());
                 yield done(new Replies.Done());
             }
-            case UDEV_RELEASE_COOKIE -> dm.cookies().release(((Requests.UdevReleaseCookie) request).cookie())
-                    .thenApply(ignored -> new Replies.Done());
+            // The cookie's future is shared by every waiter on it: cancelling this one only detaches it.
+            case UDEV_RELEASE_COOKIE -> pending(dm.cookies().release(((Requests.UdevReleaseCookie) request).cookie())
+                    .thenApply(ignored -> new Replies.Done()), false);
             case UDEV_COOKIES -> done(cookies());
             case UDEV_COMPLETE_ALL -> {
                 dm.cookies().completeAll(Duration.ofMinutes(((Requests.UdevCompleteAll) request).ageMinutes()));
@@ -96,6 +102,33 @@ public final class ControlSession implements AutoCloseable {
 
     private static CompletableFuture<Reply> done(Reply reply) {
         return CompletableFuture.completedFuture(reply);
+    }
+
+    /**
+     * A reply that completes later. Closing the session cancels it; with {@code cancelsWork},
+     * cancelling it also cancels the work behind it (a DEV_WAIT waiter then drops its reference).
+     */
+    private CompletableFuture<Reply> pending(CompletableFuture<? extends Reply> work, boolean cancelsWork) {
+        CompletableFuture<Reply> reply = work.thenApply(Reply.class::cast);
+        boolean sessionClosed;
+        synchronized (this) {
+            sessionClosed = closed;
+            if (!sessionClosed) {
+                waiting.add(reply);
+            }
+        }
+        reply.whenComplete((ignored, failure) -> {
+            if (cancelsWork && reply.isCancelled()) {
+                work.cancel(false);
+            }
+            synchronized (this) {
+                waiting.remove(reply);
+            }
+        });
+        if (sessionClosed) {
+            reply.cancel(false);
+        }
+        return reply;
     }
 
     private Replies.PollArmed armPoll() {
@@ -159,15 +192,21 @@ public final class ControlSession implements AutoCloseable {
         toClose.forEach(OpenDevice::close);
     }
 
-    /** Ends the session: its block-device opens are closed (possibly running deferred removals). */
+    /**
+     * Ends the session: its pending waits are cancelled and its block-device opens closed
+     * (possibly running deferred removals).
+     */
     @Override
     public void close() {
+        List<CompletableFuture<Reply>> cancelled;
         synchronized (this) {
             if (closed) {
                 return;
             }
             closed = true;
+            cancelled = new ArrayList<>(waiting);
         }
+        cancelled.forEach(reply -> reply.cancel(false));
         closeOpens();
         dm.sessionClosed(this);
     }

@@ -1,0 +1,260 @@
+package org.dmd.daemon;
+
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.util.ReferenceCountUtil;
+import java.util.ArrayDeque;
+import java.util.concurrent.CancellationException;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.Future;
+import java.util.concurrent.RejectedExecutionException;
+import org.dmd.core.control.Command;
+import org.dmd.core.control.ControlSession;
+import org.dmd.core.control.Replies;
+import org.dmd.core.control.Replies.Reply;
+import org.dmd.core.control.Requests;
+import org.dmd.core.errno.DmException;
+import org.dmd.core.errno.Errno;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Executes one connection's requests against its {@link ControlSession}, strictly one at a time
+ * and in order: the next request starts once the previous reply is written. Commands run on the
+ * shared bounded worker pool, never on the event loop; a command whose future completes later
+ * (DEV_WAIT, a cookie release) occupies no worker while it waits. MONITOR turns the connection
+ * into an event stream ({@link MonitorSubscription}).
+ *
+ * <p>When the connection goes, everything pending for it is cancelled: the queued frames are
+ * forgotten, the running command's worker is interrupted, its future cancelled (which releases a
+ * DEV_WAIT's device), the subscription ended, and the session closed (dropping its block-device
+ * opens) on the {@linkplain Services#closer() closer} because a close may wait for a deferred
+ * removal.
+ *
+ * <p>Per connection. Every field is confined to the channel's event loop except {@link #result}
+ * and {@link #closed}, which a worker and the event loop exchange: the worker publishes the
+ * command's future and then reads {@code closed}; the event loop sets {@code closed} and then
+ * reads the future; one of them therefore always cancels it. {@link #ctx} is set before the
+ * server publishes the dispatcher (for {@link #drainLater()} and {@link #closeLater()}), and the
+ * session before any command is handed to a worker.
+ */
+final class Dispatcher extends ChannelInboundHandlerAdapter {
+
+    private static final Logger LOG = LoggerFactory.getLogger(Dispatcher.class);
+    /** Frames read ahead of execution before the connection stops reading. */
+    static final int READ_AHEAD = 32;
+
+    private final Services services;
+    private final ArrayDeque<Inbound> queue = new ArrayDeque<>();
+    /** Completes when the connection is gone and its session closed. */
+    private final CompletableFuture<Void> released = new CompletableFuture<>();
+    private ChannelHandlerContext ctx;
+    private ControlSession session;
+    /** A command is executing, or its reply is being written. */
+    private boolean busy;
+    /** The daemon is stopping: nothing new starts. */
+    private boolean draining;
+    /** An error that ends the connection was written: nothing more is read or answered. */
+    private boolean ending;
+    private MonitorSubscription monitor;
+    /** The running command's worker task; cancelled with interruption when the connection goes. */
+    private Future<?> task;
+    /** The running command's future, published by the worker. */
+    private volatile CompletableFuture<Reply> result;
+    private volatile boolean closed;
+
+    Dispatcher(Services services) {
+        this.services = services;
+    }
+
+    /** Completes when the connection is gone and its session closed. */
+    CompletableFuture<Void> released() {
+        return released;
+    }
+
+    /** True if the connection waits for nothing: no request queued or executing, not monitoring. */
+    boolean isIdle() {
+        return !busy && queue.isEmpty() && monitor == null;
+    }
+
+    @Override
+    public void handlerAdded(ChannelHandlerContext ctx) {
+        this.ctx = ctx;
+    }
+
+    @Override
+    public void channelActive(ChannelHandlerContext ctx) {
+        session = services.mapper().openSession();
+        ctx.fireChannelActive();
+    }
+
+    @Override
+    public void channelRead(ChannelHandlerContext ctx, Object msg) {
+        if (!(msg instanceof Inbound inbound) || ending) {
+            ReferenceCountUtil.release(msg);
+            return;
+        }
+        queue.add(inbound);
+        if (queue.size() >= READ_AHEAD) {
+            ctx.channel().config().setAutoRead(false);
+        }
+        pump();
+    }
+
+    @Override
+    public void channelWritabilityChanged(ChannelHandlerContext ctx) {
+        if (monitor != null) {
+            monitor.drain();
+        }
+        ctx.fireChannelWritabilityChanged();
+    }
+
+    /** Stops taking requests: the one executing finishes and is answered, nothing else starts. Any thread. */
+    void drainLater() {
+        ctx.executor().execute(() -> {
+            draining = true;
+            ctx.channel().config().setAutoRead(false);
+        });
+    }
+
+    /** Closes the connection, which cancels what it waits for and closes its session. Any thread. */
+    void closeLater() {
+        ctx.close();
+    }
+
+    /** Answers queued frames until a command must execute. */
+    private void pump() {
+        while (!busy && !draining && !ending && !closed) {
+            Inbound next = queue.poll();
+            if (next == null) {
+                ctx.channel().config().setAutoRead(true);
+                return;
+            }
+            if (next instanceof Inbound.Refused refused) {
+                refuse(refused);
+            } else if (monitor != null) {
+                ctx.writeAndFlush(new Outbound.Failure(((Inbound.Call) next).id(), Errno.EINVAL,
+                        "this connection is monitoring events and takes no further requests; use another"));
+            } else {
+                start((Inbound.Call) next);
+            }
+        }
+    }
+
+    private void refuse(Inbound.Refused refused) {
+        Outbound failure = new Outbound.Failure(refused.id(), refused.error().errno(), refused.error().getMessage());
+        if (refused.closeAfter()) {
+            ending = true;
+            queue.clear();
+            ctx.writeAndFlush(failure).addListener(written -> ctx.close());
+        } else {
+            ctx.writeAndFlush(failure);
+        }
+    }
+
+    private void start(Inbound.Call call) {
+        if (call.request() instanceof Requests.Monitor request) {
+            ctx.writeAndFlush(new Outbound.Answer(call.id(), new Replies.Subscribed()));
+            monitor = new MonitorSubscription(ctx, request.kernelMessages(), services.monitorBuffer());
+            monitor.start(services.mapper().events());
+            return;
+        }
+        busy = true;
+        try {
+            task = services.workers().submit(() -> execute(call));
+        } catch (RejectedExecutionException e) {
+            busy = false;
+            ctx.writeAndFlush(new Outbound.Failure(call.id(), Errno.EAGAIN,
+                    services.workers().isShutdown() ? "dmd is stopping" : services.busyMessage()));
+        }
+    }
+
+    /** On a worker: runs the command and arranges for its reply. */
+    private void execute(Inbound.Call call) {
+        CompletableFuture<Reply> future;
+        try {
+            future = session.execute(call.request());
+        } catch (RuntimeException | Error e) {
+            // A bug in a command (an assertion included) is answered EIO rather than leaving the connection waiting.
+            future = CompletableFuture.failedFuture(e);
+        }
+        result = future;
+        if (closed) {
+            future.cancel(false);
+        }
+        future.whenComplete((reply, failure) -> {
+            try {
+                ctx.executor().execute(() -> finish(call, reply, failure));
+            } catch (RejectedExecutionException e) {
+                // The event loop is gone with its connection: nobody is waiting for this reply.
+            }
+        });
+    }
+
+    /** On the event loop: writes the reply, then moves on to the next request. */
+    private void finish(Inbound.Call call, Reply reply, Throwable failure) {
+        task = null;
+        result = null;
+        if (closed) {
+            return;
+        }
+        Outbound out = failure == null ? new Outbound.Answer(call.id(), reply) : failure(call, failure);
+        boolean stopDaemon = failure == null && call.command() == Command.SHUTDOWN;
+        ctx.writeAndFlush(out).addListener(written -> {
+            busy = false;
+            if (stopDaemon) {
+                services.stopRequested().run();
+            }
+            pump();
+        });
+    }
+
+    private static Outbound.Failure failure(Inbound.Call call, Throwable failure) {
+        Throwable cause = failure instanceof CompletionException && failure.getCause() != null
+                ? failure.getCause() : failure;
+        if (cause instanceof DmException e) {
+            return new Outbound.Failure(call.id(), e.errno(), e.getMessage());
+        }
+        if (cause instanceof CancellationException) {
+            return new Outbound.Failure(call.id(), Errno.EINTR, call.command() + " was cancelled");
+        }
+        LOG.warn("{} failed inside dmd", call.command(), cause);
+        return new Outbound.Failure(call.id(), Errno.EIO, "internal error in dmd while executing " + call.command()
+                + ": " + cause);
+    }
+
+    @Override
+    public void channelInactive(ChannelHandlerContext ctx) {
+        closed = true;
+        queue.clear();
+        if (task != null) {
+            task.cancel(true);
+        }
+        CompletableFuture<Reply> running = result;
+        if (running != null) {
+            running.cancel(false);
+        }
+        if (monitor != null) {
+            monitor.close();
+        }
+        if (session == null) {
+            released.complete(null);
+        } else {
+            ControlSession gone = session;
+            Runnable close = () -> {
+                try {
+                    gone.close();
+                } finally {
+                    released.complete(null);
+                }
+            };
+            try {
+                services.closer().execute(close);
+            } catch (RejectedExecutionException e) {
+                close.run();
+            }
+        }
+        ctx.fireChannelInactive();
+    }
+}
