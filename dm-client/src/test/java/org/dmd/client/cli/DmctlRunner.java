@@ -9,9 +9,9 @@ import java.util.HashMap;
 import java.util.Map;
 
 /** Runs dmctl in-process with captured output, as a user would run it against one socket. */
-final class DmctlRunner {
+public final class DmctlRunner {
 
-    record Result(int status, String out, String err) {
+    public record Result(int status, String out, String err) {
         @Override
         public String toString() {
             return "exit " + status + "\n--- stdout\n" + out + "--- stderr\n" + err;
@@ -20,20 +20,20 @@ final class DmctlRunner {
 
     private final Map<String, String> env = new HashMap<>();
 
-    DmctlRunner(Path socket) {
+    public DmctlRunner(Path socket) {
         env.put("DMD_SOCKET", socket.toString());
     }
 
-    DmctlRunner env(String name, String value) {
+    public DmctlRunner env(String name, String value) {
         env.put(name, value);
         return this;
     }
 
-    Result run(String... args) {
+    public Result run(String... args) {
         return runWithInput("", args);
     }
 
-    Result runWithInput(String stdin, String... args) {
+    public Result runWithInput(String stdin, String... args) {
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         ByteArrayOutputStream err = new ByteArrayOutputStream();
         int status = Dmctl.run(args, new ByteArrayInputStream(stdin.getBytes(StandardCharsets.UTF_8)),
