@@ -41,7 +41,7 @@ final class CookieCommands {
     }
 
     boolean createCookie() {
-        Replies.Cookie cookie = s.call("udevcreatecookie", Session.Target.NONE, c -> c.udevCreateCookie());
+        Replies.Cookie cookie = s.call("udevcreatecookie", Session.Target.UNNAMED, c -> c.udevCreateCookie());
         if (cookie == null) {
             return false;
         }
@@ -100,7 +100,7 @@ final class CookieCommands {
     }
 
     boolean cookies() {
-        Replies.Cookies cookies = s.call("udevcookies", Session.Target.NONE, c -> c.udevCookies());
+        Replies.Cookies cookies = s.call("udevcookies", Session.Target.UNNAMED, c -> c.udevCookies());
         if (cookies == null) {
             return false;
         }
@@ -133,12 +133,12 @@ final class CookieCommands {
                 return true;
             }
         }
-        Replies.Cookies before = s.call("udevcookies", Session.Target.NONE, c -> c.udevCookies());
+        Replies.Cookies before = s.call("udevcookies", Session.Target.UNNAMED, c -> c.udevCookies());
         long minutes = age;
-        if (before == null || s.call("udevcomplete_all", Session.Target.NONE, c -> c.udevCompleteAll(minutes)) == null) {
+        if (before == null || s.call("udevcomplete_all", Session.Target.UNNAMED, c -> c.udevCompleteAll(minutes)) == null) {
             return false;
         }
-        Replies.Cookies after = s.call("udevcookies", Session.Target.NONE, c -> c.udevCookies());
+        Replies.Cookies after = s.call("udevcookies", Session.Target.UNNAMED, c -> c.udevCookies());
         if (after == null) {
             return false;
         }

@@ -237,7 +237,7 @@ final class DeviceCommands {
     /** remove_all [-f]: REMOVE_ALL; with -f, wipe what is left open and try again. */
     boolean removeAll() {
         boolean deferred = s.options.deferred;
-        Replies.RemoveAllDone done = s.call("remove_all", new Session.Target("", null, null),
+        Replies.RemoveAllDone done = s.call("remove_all", Session.Target.UNNAMED,
                 c -> c.removeAll(deferred));
         if (done != null) {
             s.result(done);
@@ -255,7 +255,7 @@ final class DeviceCommands {
                 errorDevice(name);
             }
         }
-        s.call("remove_all", new Session.Target("", null, null), c -> c.removeAll(deferred));
+        s.call("remove_all", Session.Target.UNNAMED, c -> c.removeAll(deferred));
         left = list();
         if (left != null && !left.isEmpty()) {
             s.error("Unable to remove " + left.size() + " device(s).");
@@ -264,7 +264,7 @@ final class DeviceCommands {
     }
 
     private List<Replies.NameEntry> list() {
-        Replies.Names names = s.call("names", new Session.Target("", null, null), c -> c.listDevices());
+        Replies.Names names = s.call("names", Session.Target.UNNAMED, c -> c.listDevices());
         return names == null ? null : names.devices();
     }
 

@@ -49,16 +49,14 @@ final class QueryCommands {
 
     // ------------------------------------------------------------------ all devices
 
-    /** Runs {@code command} for every device; "No devices found" unless {@code silent}. */
-    boolean forAll(PerDevice command, boolean silent) {
-        Replies.Names names = s.call("names", new Session.Target("", null, null), c -> c.listDevices());
+    /** Runs {@code command} for every device, or says "No devices found". */
+    boolean forAll(PerDevice command) {
+        Replies.Names names = s.call("names", Session.Target.UNNAMED, c -> c.listDevices());
         if (names == null) {
             return false;
         }
         if (names.devices().isEmpty()) {
-            if (!silent) {
-                s.print("No devices found\n");
-            }
+            s.print("No devices found\n");
             return true;
         }
         boolean ok = true;
@@ -81,7 +79,7 @@ final class QueryCommands {
         StringBuilder out = new StringBuilder();
         Formats.libraryVersion(out);
         s.print(out);
-        Replies.DriverVersion version = s.call("version", new Session.Target("", null, null), c -> c.version());
+        Replies.DriverVersion version = s.call("version", Session.Target.UNNAMED, c -> c.version());
         if (version == null) {
             return false;
         }
@@ -93,7 +91,7 @@ final class QueryCommands {
     }
 
     boolean targets() {
-        Replies.TargetVersions targets = s.call("versions", new Session.Target("", null, null), c -> c.targets());
+        Replies.TargetVersions targets = s.call("versions", Session.Target.UNNAMED, c -> c.targets());
         if (targets == null) {
             return false;
         }
@@ -128,7 +126,7 @@ final class QueryCommands {
 
     boolean info(String name, boolean multiple) {
         if (allIfNoDevice(name)) {
-            return forAll(this::info, false);
+            return forAll(this::info);
         }
         DeviceId id = s.device(name);
         if (id == null) {
@@ -205,7 +203,7 @@ final class QueryCommands {
 
     boolean deps(String name, boolean multiple) {
         if (allIfNoDevice(name)) {
-            return forAll(this::deps, false);
+            return forAll(this::deps);
         }
         DeviceId id = s.device(name);
         if (id == null) {
@@ -239,7 +237,7 @@ final class QueryCommands {
 
     private boolean tableOrStatus(String name, boolean multiple, boolean table) {
         if (allIfNoDevice(name)) {
-            return forAll((n, m) -> tableOrStatus(n, m, table), false);
+            return forAll((n, m) -> tableOrStatus(n, m, table));
         }
         DeviceId id = s.device(name);
         if (id == null) {
@@ -295,12 +293,12 @@ final class QueryCommands {
 
     boolean ls() {
         if (s.options.target != null) {
-            return forAll(this::listMatching, false);
+            return forAll(this::listMatching);
         }
         if (s.options.tree) {
             return tree();
         }
-        Replies.Names names = s.call("names", new Session.Target("", null, null), c -> c.listDevices());
+        Replies.Names names = s.call("names", Session.Target.UNNAMED, c -> c.listDevices());
         if (names == null) {
             return false;
         }
@@ -369,7 +367,7 @@ final class QueryCommands {
         if (tree != null) {
             return true;
         }
-        Replies.Names names = s.call("names", new Session.Target("", null, null), c -> c.listDevices());
+        Replies.Names names = s.call("names", Session.Target.UNNAMED, c -> c.listDevices());
         if (names == null) {
             return false;
         }
@@ -439,7 +437,7 @@ final class QueryCommands {
     /** Kernel names and dm names (for {@code -o devname}), from one LIST_DEVICES. */
     private BlockNames namedBlockNames(int dmMajor) {
         if (blockNames == null || blockNames.storedNames().isEmpty()) {
-            Replies.Names names = s.call("names", new Session.Target("", null, null), c -> c.listDevices());
+            Replies.Names names = s.call("names", Session.Target.UNNAMED, c -> c.listDevices());
             blockNames = names == null ? new BlockNames(dmMajor, Map.of()) : blockNamesFrom(names);
         }
         return blockNames;

@@ -124,7 +124,8 @@ final class Session implements AutoCloseable {
 
     /** What a request was sent for, to name it in libdm's error line. */
     record Target(String name, String uuid, String dev) {
-        static final Target NONE = new Target(null, null, null);
+        /** A request about no device in particular: libdm's line then reads "on   failed". */
+        static final Target UNNAMED = new Target("", null, null);
 
         static Target of(DeviceId id) {
             return new Target(id.name(), id.uuid(), id.dev());
