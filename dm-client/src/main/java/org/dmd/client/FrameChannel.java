@@ -55,7 +55,7 @@ final class FrameChannel implements AutoCloseable {
             return new ConnectionException(Errno.EACCES, "cannot connect to dmd at %s: Permission denied", path);
         }
         if (reason.contains("Connection refused")) {
-            return new ConnectionException(Errno.ENOENT, "dmd is not running (stale socket at %s)", path);
+            return new ConnectionException(Errno.ECONNREFUSED, "dmd is not running (stale socket at %s)", path);
         }
         return new ConnectionException(Errno.EIO, "cannot connect to dmd at %s: %s", path, reason);
     }
@@ -103,7 +103,7 @@ final class FrameChannel implements AutoCloseable {
 
     private DmException lost(IOException e) {
         String reason = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
-        return new ConnectionException(Errno.EIO, "connection to dmd at %s lost: %s", path, reason);
+        return new ConnectionException(Errno.EPIPE, "connection to dmd at %s lost: %s", path, reason);
     }
 
     /** Closing from another thread wakes a blocked read, which then fails. */

@@ -222,7 +222,6 @@ final class WireFormat {
             node.put("id", answer.id());
             node.put("errno", 0);
             node.put("message", "");
-            // The reply's own fields follow; a reply with a "message" of its own (modprobe's) overrides the empty one.
             node.setAll((ObjectNode) mapper.valueToTree(answer.reply()));
         } else if (message instanceof Outbound.Failure failure) {
             if (failure.id() == null) {

@@ -149,9 +149,6 @@ final class DmdCommands {
                 continue;
             }
             s.result(done);
-            if (done.message() != null && !done.message().isEmpty()) {
-                s.error(done.message());
-            }
         }
         return ok;
     }

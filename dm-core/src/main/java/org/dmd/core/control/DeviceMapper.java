@@ -685,7 +685,7 @@ public final class DeviceMapper implements AutoCloseable {
         } else {
             modules.modprobe(name, request.firstTime());
         }
-        return new Replies.ModprobeDone(List.of(name), null);
+        return new Replies.ModprobeDone(List.of(name));
     }
 
     /** {@code lsmod}: loaded and built-in modules with their visible refcounts and users. */

@@ -90,8 +90,8 @@ public final class Replies {
     public record Loops(List<LoopInfo> loops) implements Reply {
     }
 
-    /** modprobe: what the kmod side did, and its message when it printed one. */
-    public record ModprobeDone(List<String> modules, String message) implements Reply {
+    /** modprobe: the modules the kmod side was asked about (a failure is an error reply with kmod's message). */
+    public record ModprobeDone(List<String> modules) implements Reply {
     }
 
     /** One line of lsmod: visible refcount and the modules using this one. */

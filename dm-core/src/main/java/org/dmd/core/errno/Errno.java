@@ -27,6 +27,7 @@ public enum Errno {
     ENOTTY(25, "Inappropriate ioctl for device"),
     ETXTBSY(26, "Text file busy"),
     ENOSPC(28, "No space left on device"),
+    EPIPE(32, "Broken pipe"),
     EROFS(30, "Read-only file system"),
     ENAMETOOLONG(36, "File name too long"),
     ENOSYS(38, "Function not implemented"),
@@ -35,6 +36,7 @@ public enum Errno {
     EOVERFLOW(75, "Value too large for defined data type"),
     EMSGSIZE(90, "Message too long"),
     ETIMEDOUT(110, "Connection timed out"),
+    ECONNREFUSED(111, "Connection refused"),
     EALREADY(114, "Operation already in progress");
 
     private static final Errno[] BY_NUMBER = new Errno[128];
