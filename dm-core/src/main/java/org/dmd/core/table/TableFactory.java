@@ -158,8 +158,12 @@ public final class TableFactory {
         }
 
         Table complete() throws DmException {
+            // dm_table_determine_type: hybrid targets go either way; a table of only hybrid
+            // targets takes the device's type when it is admitted.
             boolean requestBased = lines.stream().anyMatch(l -> l.target().requestBased());
-            if (requestBased && lines.stream().anyMatch(l -> !l.target().requestBased())) {
+            boolean bioBased = lines.stream().anyMatch(l -> !l.target().requestBased()
+                    && !l.type().features().contains(TargetFeature.HYBRID));
+            if (requestBased && bioBased) {
                 throw new DmException(Errno.EINVAL, "%s: inconsistent table: different target types can't be mixed "
                         + "up (request-based and bio-based)", owner);
             }
@@ -178,7 +182,7 @@ public final class TableFactory {
             List<DeviceNumber> order = new ArrayList<>(dependencies);
             java.util.Collections.reverse(order);
             Table built = new Table(lines, readOnly, order, resources,
-                    requestBased ? DeviceType.REQUEST_BASED : DeviceType.BIO_BASED);
+                    requestBased ? DeviceType.REQUEST_BASED : DeviceType.BIO_BASED, !requestBased && !bioBased);
             table[0] = built;
             return built;
         }
