@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import org.dmd.core.concurrent.Step;
@@ -27,6 +28,7 @@ import org.dmd.core.testing.Outcome;
 import org.dmd.core.testing.StepGate;
 import org.dmd.core.testing.TestLoops;
 import org.dmd.core.testing.TestRequests;
+import org.dmd.core.testing.TestTargets;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -101,7 +103,8 @@ class ParallelTargetAutoloadTest extends GatedDeviceMapperTest {
         parked.awaitArrival();
         loads.add(loadMirror("m1"));
         loads.add(loadMirror("m2"));
-        await().atMost(StepGate.TIMEOUT).until(() -> gate.count(Step.REQUEST_MODULE, REQUEST) == 3);
+        await().atMost(StepGate.TIMEOUT).pollInterval(Duration.ofMillis(1))
+                .until(() -> gate.count(Step.REQUEST_MODULE, REQUEST) == 3);
         loads.get(1).awaitBlockedIn("awaitResult");
         loads.get(2).awaitBlockedIn("awaitResult");
         assertFalse(loads.get(1).isDone() || loads.get(2).isDone(), "no load may finish while dm-mirror is loading");
@@ -261,7 +264,7 @@ class ParallelTargetAutoloadTest extends GatedDeviceMapperTest {
 
     /** Some other module already owns the name "mirror" (here: the built-in dm-mod). */
     private void registerMirrorAsBuiltin() throws DmException {
-        dm.modules().registries().targets().register(MirrorTarget.TYPE, dm.modules().find("dm_mod").orElseThrow());
+        TestTargets.registerBuiltin(dm, MirrorTarget.TYPE);
     }
 
     // ------------------------------------------------------------------ kmod 18 and COMING types
