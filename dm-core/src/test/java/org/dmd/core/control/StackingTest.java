@@ -274,6 +274,40 @@ class StackingTest extends GatedDeviceMapperTest {
         assertEquals(List.of(), depsInactive("low"));
     }
 
+    // ------------------------------------------------------------------ remove vs an upper load (§4.3)
+
+    @Test
+    void whenTheRemoveSetsDeletingFirstTheUpperLoadFailsEnxio() {
+        create("up");
+        // The upper load is about to open low: parked with no lock held, so the removal of low
+        // (which tears low's own table down through the same table-devices map) goes through.
+        StepGate.Parking opening = gate.park(Step.OPEN_BEFORE_GUARD, 0);
+        Async<DeviceInfo> load = Async.start("load up", () -> dm.tableLoad(
+                TestRequests.load("up", "0 1024 linear /dev/mapper/low 0")));
+        opening.awaitArrival();
+        assertTrue(remove("low").ok(), "nothing holds low open yet");
+        opening.release();
+
+        Outcome<DeviceInfo> outcome = load.await();
+        assertEquals(Errno.ENXIO, outcome.errno(), outcome::toString);
+        assertEquals(List.of("up"), names());
+        assertEquals(0, TestLoops.openCount(dm, loop0));
+        assertEquals(0, dm.tableDevices().holders());
+    }
+
+    @Test
+    void whenTheUpperLoadOpensFirstTheRemoveIsEbusy() {
+        create("up");
+        StepGate.Parking built = gate.park(Step.LOAD_TABLE_BUILT, "up");
+        Async<DeviceInfo> load = Async.start("load up", () -> dm.tableLoad(
+                TestRequests.load("up", "0 1024 linear /dev/mapper/low 0")));
+        built.awaitArrival();
+        assertEquals(Errno.EBUSY, remove("low").errno(), "the table being built holds low open");
+        built.release();
+        assertTrue(load.await().ok());
+        assertEquals(1, openCount("low"));
+    }
+
     // ------------------------------------------------------------------ held devices
 
     @Test
