@@ -139,8 +139,12 @@ class StackingTest extends GatedDeviceMapperTest {
         assertEquals(0, openCount("empty"));
         assertEquals(1, dm.tableDevices().holders(), "only low's table holds a device");
 
-        // Its first table load registers the disk; from then on it can be stacked on.
+        // Its first table load registers the disk, of size 0 until a table is live.
         load("empty", "0 64 zero");
+        Outcome<DeviceInfo> sizeZero = tryLoad("up", "0 8 linear /dev/mapper/empty 0");
+        assertEquals(Errno.EINVAL, sizeZero.errno());
+        assertTrue(sizeZero.message().contains("too small for target"), sizeZero.message());
+        resume("empty");
         live("up", "0 8 linear /dev/mapper/empty 0");
         assertEquals(1, openCount("empty"));
     }
