@@ -498,6 +498,7 @@ public final class DeviceMapper implements AutoCloseable {
             Table table = enterSelectedTable(ref, flags);
             if (table != null) {
                 try {
+                    steps.reached(Step.TABLE_READER_ADMITTED, ref.name());
                     table.dependencies().forEach(d -> devices.add(d.toString()));
                 } finally {
                     table.exitReader();
@@ -520,6 +521,7 @@ public final class DeviceMapper implements AutoCloseable {
             return new TableLines(statusFill(ref, flags), List.of());
         }
         try {
+            steps.reached(Step.TABLE_READER_ADMITTED, ref.name());
             return new TableLines(statusFill(ref, flags), table.render(flags.contains(DmFlag.STATUS_TABLE)));
         } finally {
             table.exitReader();
