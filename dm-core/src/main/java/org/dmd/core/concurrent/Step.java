@@ -51,5 +51,10 @@ public enum Step {
      * Deps, status, wait: a reader of the selected (live or staged) table is admitted, so the
      * table cannot be destroyed until it leaves; reading it is next.
      */
-    TABLE_READER_ADMITTED
+    TABLE_READER_ADMITTED,
+    /**
+     * Close: the last close of a device marked for deferred removal (subject: its minor); the
+     * deferred removal is next.
+     */
+    CLOSE_DEFERRED_REMOVE
 }

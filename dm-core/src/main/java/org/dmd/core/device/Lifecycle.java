@@ -158,6 +158,7 @@ public final class Lifecycle {
      */
     public void close(MappedDevice device) {
         if (minors.close(device)) {
+            steps.reached(Step.CLOSE_DEFERRED_REMOVE, device.minor());
             removeAll(new DeviceIndex.RemoveAllMode(true, false, true));
         }
     }

@@ -10,6 +10,7 @@ import org.dmd.core.concurrent.Step;
 import org.dmd.core.control.Replies.DeviceInfo;
 import org.dmd.core.control.Replies.Removed;
 import org.dmd.core.control.Replies.TargetLine;
+import org.dmd.core.device.OpenDevice;
 import org.dmd.core.errno.Errno;
 import org.dmd.core.event.UeventAction;
 import org.dmd.core.testing.Async;
@@ -349,6 +350,43 @@ class StackingTest extends GatedDeviceMapperTest {
             CoreInvariants.assertQuiescent(dm);
             CoreInvariants.assertNoTableHolds(dm);
         }
+    }
+
+    @Test
+    void aDeferredRemovalRunByACommandNeverWaitsForTheCommandsOwnDevice() {
+        live("t", "0 1024 linear " + loop1 + " 0"); // minor 1
+        OpenDevice tOpen = open("t");
+        assertTrue(Outcome.of(() -> dm.devRemove(TestRequests.removeDeferred("t"))).ok());
+
+        // A load into t (holding a reference on t) has opened low for its first line and is at
+        // its second; low is then marked for deferred removal, so the load holds its last open.
+        StepGate.Parking secondLine = gate.park(Step.TYPE_TAKEN, "zero");
+        Async<DeviceInfo> load = Async.start("load t", () -> dm.tableLoad(TestRequests.load("t",
+                "0 64 linear /dev/mapper/low 0\n64 64 zero\n200 8 zero")));
+        secondLine.awaitArrival();
+        assertTrue(Outcome.of(() -> dm.devRemove(TestRequests.removeDeferred("low"))).ok());
+
+        // t's own last close happens and is about to remove t: t is marked and unopened.
+        StepGate.Parking tDue = gate.park(Step.CLOSE_DEFERRED_REMOVE, 1);
+        Async<Void> closer = Async.start("close t", () -> {
+            tOpen.close();
+            return null;
+        });
+        tDue.awaitArrival();
+
+        // The load fails (gap on line 3) and releases low: low's last close removes low. It must
+        // not also take on t, whose removal would wait for the load's own reference on t.
+        secondLine.release();
+        Outcome<DeviceInfo> failed = load.await();
+        assertEquals(Errno.EINVAL, failed.errno(), failed::toString);
+        assertTrue(failed.message().contains("Gap in table"), failed.message());
+        assertEquals(List.of("t"), names(), "low was removed by its last close");
+
+        tDue.release();
+        assertTrue(closer.await().ok());
+        assertEquals(List.of(), names(), "t was removed by its own last close");
+        CoreInvariants.assertQuiescent(dm);
+        CoreInvariants.assertNoTableHolds(dm);
     }
 
     @Test
