@@ -153,13 +153,23 @@ public final class Lifecycle {
     }
 
     /**
-     * {@code dm_blk_close}: the last close of a device marked for deferred removal runs the
-     * deferred removal of every marked, unopened device, in this thread, before returning.
+     * {@code dm_blk_close}: the last close of a device marked for deferred removal removes that
+     * device, in this thread, before returning (unless it was opened again or the mark cancelled
+     * meanwhile). Only that device: the kernel's deferred-remove worker sweeps every marked,
+     * unopened device, but it runs on its own thread; a sweep run by the closer could pick up a
+     * device the closer holds a reference to (the device of the command whose table it is
+     * releasing, marked and just closed by another thread) and wait for that reference forever.
+     * Every marked device is removed by its own last close, so the sweep is not needed; and the
+     * devices a close removes lie strictly below the closer's own, so removals never wait in a
+     * circle.
      */
     public void close(MappedDevice device) {
         if (minors.close(device)) {
             steps.reached(Step.CLOSE_DEFERRED_REMOVE, device.minor());
-            removeAll(new DeviceIndex.RemoveAllMode(true, false, true));
+            DeviceIndex.Unhashed unhashed = index.unhashDeferred(device);
+            if (unhashed != null) {
+                destroy(unhashed, 0);
+            }
         }
     }
 
