@@ -53,8 +53,9 @@ public enum Step {
      */
     TABLE_READER_ADMITTED,
     /**
-     * Close: the last close of a device marked for deferred removal (subject: its minor); the
-     * deferred removal is next.
+     * Deferred removal: a device marked for it had its last close (subject: its minor); removing
+     * it is next, in the closing thread for a block-device open, on the deferred-remove worker
+     * for a table's.
      */
     CLOSE_DEFERRED_REMOVE
 }

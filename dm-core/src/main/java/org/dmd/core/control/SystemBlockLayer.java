@@ -93,7 +93,7 @@ final class SystemBlockLayer implements BlockLayer {
         if (number.major() == dmMajor) {
             MappedDevice device = minors.open(number.minor());
             if (!device.diskAdded()) {
-                lifecycle.close(device);
+                lifecycle.closeFromTable(device);
                 throw new DmException(Errno.ENXIO, "no block device %s: the mapped device has never had a table", number);
             }
             return new OpenMappedDevice(device);
@@ -125,7 +125,7 @@ final class SystemBlockLayer implements BlockLayer {
 
         @Override
         public void close() {
-            lifecycle.close(device);
+            lifecycle.closeFromTable(device);
         }
 
         @Override

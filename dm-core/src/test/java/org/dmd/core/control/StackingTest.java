@@ -1,10 +1,12 @@
 package org.dmd.core.control;
 
+import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.List;
 import org.dmd.core.concurrent.Step;
 import org.dmd.core.control.Replies.DeviceInfo;
@@ -72,6 +74,11 @@ class StackingTest extends GatedDeviceMapperTest {
 
     private Outcome<Removed> remove(String device) {
         return Outcome.of(() -> dm.devRemove(TestRequests.remove(device)));
+    }
+
+    /** Waits for the deferred removals a table's release queued to the deferred-remove worker. */
+    private void awaitNames(List<String> expected) {
+        await().atMost(StepGate.TIMEOUT).pollInterval(Duration.ofMillis(1)).until(this::names, expected::equals);
     }
 
     private int openCount(String device) {
@@ -342,7 +349,7 @@ class StackingTest extends GatedDeviceMapperTest {
             assertEquals(List.of("low", "up"), names());
 
             assertTrue(remove("up").ok()); // its table's release is low's last close
-            assertEquals(List.of(), names());
+            awaitNames(List.of());
             recorder.sync();
             List<String> removed = recorder.blockUevents().stream().filter(u -> u.action() == UeventAction.REMOVE)
                     .map(u -> u.env().get("DM_NAME")).sorted().toList();
@@ -380,13 +387,45 @@ class StackingTest extends GatedDeviceMapperTest {
         Outcome<DeviceInfo> failed = load.await();
         assertEquals(Errno.EINVAL, failed.errno(), failed::toString);
         assertTrue(failed.message().contains("Gap in table"), failed.message());
-        assertEquals(List.of("t"), names(), "low was removed by its last close");
+        awaitNames(List.of("t")); // low was removed after its last close, t is still due
 
         tDue.release();
         assertTrue(closer.await().ok());
         assertEquals(List.of(), names(), "t was removed by its own last close");
         CoreInvariants.assertQuiescent(dm);
         CoreInvariants.assertNoTableHolds(dm);
+    }
+
+    @Test
+    void removalsMadeDueByTwoCommandsTablesNeverWaitForEachOthersDevice() {
+        // x over a over y, with a and y marked for deferred removal (each held by the table above).
+        live("y", "0 1024 linear " + loop1 + " 0");
+        live("a", "0 512 linear /dev/mapper/y 0");
+        live("x", "0 256 linear /dev/mapper/a 0");
+        assertTrue(Outcome.of(() -> dm.devRemove(TestRequests.removeDeferred("a"))).ok());
+        assertTrue(Outcome.of(() -> dm.devRemove(TestRequests.removeDeferred("y"))).ok());
+
+        // A resume of x (a reference on x) swaps x's table over a out: a's removal is due. It is
+        // held just after a was unhashed, before a's own table (over y) goes.
+        load("x", "0 256 linear " + loop2 + " 0");
+        StepGate.Parking aUnhashed = gate.park(Step.REMOVE_UNHASHED, "a");
+        Async<DeviceInfo> resumeX = Async.start("resume x", () -> dm.devSuspend(TestRequests.resume("x")));
+        aUnhashed.awaitArrival();
+
+        // Now y stages a table over x, and x is marked too; a clear of y (a reference on y)
+        // releases it, making x's removal due, which waits for x's holders.
+        load("y", "0 128 linear /dev/mapper/x 0");
+        assertTrue(Outcome.of(() -> dm.devRemove(TestRequests.removeDeferred("x"))).ok());
+        Async<DeviceInfo> clearY = Async.start("clear y", () -> dm.tableClear(TestRequests.clear("y")));
+
+        // a's removal goes on and releases y: y's removal is due and waits for y's holders.
+        // Were the removals run by the commands, each would wait for the other's reference.
+        aUnhashed.release();
+        assertTrue(resumeX.await().ok());
+        assertTrue(clearY.await().ok());
+        awaitNames(List.of("low"));
+        CoreInvariants.assertSettled(dm);
+        assertEquals(1, dm.tableDevices().holders(), "only low's table holds a device");
     }
 
     @Test
@@ -401,7 +440,7 @@ class StackingTest extends GatedDeviceMapperTest {
         resume("up"); // up's old table, the one over low, is destroyed
         assertEquals(List.of("b", "low", "up"), names(), "b's staged table still holds low");
         Outcome.of(() -> dm.tableClear(TestRequests.clear("b"))).value();
-        assertEquals(List.of("b", "up"), names(), "the last close removed low");
+        awaitNames(List.of("b", "up")); // the last close removed low
         CoreInvariants.assertSettled(dm);
     }
 }
