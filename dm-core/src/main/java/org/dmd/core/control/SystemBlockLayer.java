@@ -94,7 +94,8 @@ final class SystemBlockLayer implements BlockLayer {
             MappedDevice device = minors.open(number.minor());
             if (!device.diskAdded()) {
                 lifecycle.closeFromTable(device);
-                throw new DmException(Errno.ENXIO, "no block device %s: the mapped device has never had a table", number);
+                throw new DmException(Errno.ENXIO, "no block device %s: the mapped device has never had a table",
+                        number);
             }
             return new OpenMappedDevice(device);
         }

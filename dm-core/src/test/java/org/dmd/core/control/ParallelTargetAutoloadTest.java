@@ -209,7 +209,8 @@ class ParallelTargetAutoloadTest extends GatedDeviceMapperTest {
             assertEquals(Errno.EINVAL, outcome.errno(), outcome::toString);
             assertTrue(outcome.message().contains("unknown target type"), outcome.message());
         }
-        List<KernelMessage> overrides = messagesContaining("init suspiciously returned -EEXIST: Overriding with -EBUSY");
+        List<KernelMessage> overrides =
+                messagesContaining("init suspiciously returned -EEXIST: Overriding with -EBUSY");
         assertEquals(1, overrides.size(), "one load ran init; the others shared its result");
         assertEquals(KernelMessage.Level.WARNING, overrides.get(0).level());
         assertTrue(overrides.get(0).text().startsWith(MODULE + ": "), overrides.get(0).text());

@@ -11,6 +11,7 @@ import org.dmd.core.control.Replies.DeviceInfo;
 import org.dmd.core.control.Replies.MessageOutput;
 import org.dmd.core.control.Replies.TargetVersion;
 import org.dmd.core.device.MappedDevice;
+import org.dmd.core.device.OpenDevice;
 import org.dmd.core.errno.DmException;
 import org.dmd.core.errno.Errno;
 import org.dmd.core.event.Uevent;
@@ -268,7 +269,7 @@ class SuspendResumeTest extends GatedDeviceMapperTest {
         // A real cancellation: the device is open and marked for deferred removal.
         load("d", "0 1024 zero");
         resume("d").value();
-        try (var open = open("d")) {
+        try (OpenDevice opened = open("d")) {
             assertTrue(Outcome.of(() -> dm.devRemove(TestRequests.removeDeferred("d"))).ok());
             assertTrue(status("d").value().flags().contains(DmFlag.DEFERRED_REMOVE));
             assertTrue(message("d", 0, "@cancel_deferred_remove").ok());

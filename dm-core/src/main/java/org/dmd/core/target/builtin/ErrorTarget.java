@@ -15,8 +15,9 @@ import org.dmd.core.target.support.LinearMapping;
 
 /**
  * {@code error [<dev> <offset>]}: fails every I/O. The wildcard type, so it may replace an
- * immutable target, and a hybrid one, so it can stand in on bio-based and request-based devices. Current kernels accept exactly two optional arguments, a backing device and
- * offset as for linear (so that a zoned device's limits carry over), and ignore any other count.
+ * immutable target, and a hybrid one, so it can stand in on bio-based and request-based devices.
+ * Current kernels accept exactly two optional arguments, a backing device and offset as for
+ * linear (so that a zoned device's limits carry over), and ignore any other count.
  * The type has no status method: table and status text are always empty. Immutable.
  */
 public final class ErrorTarget implements Target {
