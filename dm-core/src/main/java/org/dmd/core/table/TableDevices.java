@@ -30,7 +30,7 @@ import org.dmd.core.minor.DeviceNumber;
  * <p>Guarded by {@code this} (rank {@link LockRank#TABLE_DEVICES}): the map and every count.
  * Opening and closing a lower device happen with it released: an open of a mapped device reaches
  * a {@link org.dmd.core.concurrent.Step} (where a race test may park the thread), and a close may
- * run a deferred removal. So a first use opens the device first and inserts the edge afterwards,
+ * make a deferred removal due. So a first use opens the device first and inserts the edge afterwards,
  * re-checking under the lock that it closes no cycle and that no concurrent first use of the same
  * pair inserted it meanwhile; an open that turns out to be surplus is closed again.
  */
