@@ -413,16 +413,16 @@ class StackingTest extends GatedDeviceMapperTest {
         aUnhashed.awaitArrival();
 
         // Now y stages a table over x, and x is marked too; a clear of y (a reference on y)
-        // releases it, making x's removal due, which waits for x's holders.
+        // releases it, making x's removal due. The clear must not wait for that removal: x is
+        // pinned by the resume's reference, and the resume's own release chain goes on to y.
         load("y", "0 128 linear /dev/mapper/x 0");
         assertTrue(Outcome.of(() -> dm.devRemove(TestRequests.removeDeferred("x"))).ok());
-        Async<DeviceInfo> clearY = Async.start("clear y", () -> dm.tableClear(TestRequests.clear("y")));
+        Outcome<DeviceInfo> clearY = Async.start("clear y", () -> dm.tableClear(TestRequests.clear("y"))).await();
+        assertTrue(clearY.ok(), clearY::toString);
 
-        // a's removal goes on and releases y: y's removal is due and waits for y's holders.
-        // Were the removals run by the commands, each would wait for the other's reference.
+        // a's removal goes on and releases y, making y's removal due; then x's and y's go.
         aUnhashed.release();
         assertTrue(resumeX.await().ok());
-        assertTrue(clearY.await().ok());
         awaitNames(List.of("low"));
         CoreInvariants.assertSettled(dm);
         assertEquals(1, dm.tableDevices().holders(), "only low's table holds a device");
