@@ -46,5 +46,16 @@ public enum Step {
     /** Registry get: the type was missed and request_module is about to run. */
     REQUEST_MODULE,
     /** Table load: a target type was taken from its registry (its module holds our reference). */
-    TYPE_TAKEN
+    TYPE_TAKEN,
+    /**
+     * Deps, status, wait: a reader of the selected (live or staged) table is admitted, so the
+     * table cannot be destroyed until it leaves; reading it is next.
+     */
+    TABLE_READER_ADMITTED,
+    /**
+     * Deferred removal: a device marked for it had its last close (subject: its minor); removing
+     * it is next, in the closing thread for a block-device open, on the deferred-remove worker
+     * for a table's.
+     */
+    CLOSE_DEFERRED_REMOVE
 }

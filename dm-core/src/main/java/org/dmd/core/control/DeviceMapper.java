@@ -85,6 +85,7 @@ public final class DeviceMapper implements AutoCloseable {
     private final Set<ControlSession> sessions = ConcurrentHashMap.newKeySet();
     private final SystemBlockLayer blocks;
     private final Modules modules;
+    private final TableDevices tableDevices;
     private final TableFactory tables;
 
     private DeviceMapper(Builder builder) {
@@ -98,7 +99,8 @@ public final class DeviceMapper implements AutoCloseable {
         this.blocks = new SystemBlockLayer(loops, minors, index, lifecycle, major);
         this.modules = Modules.builder().index(builder.moduleIndex).policy(builder.modulePolicy)
                 .faults(builder.moduleFaults).events(events).steps(steps).build();
-        this.tables = new TableFactory(modules.registries(), new TableDevices(blocks, major), blocks, steps);
+        this.tableDevices = new TableDevices(blocks, major);
+        this.tables = new TableFactory(modules.registries(), tableDevices, blocks, steps);
     }
 
     public static Builder builder() {
@@ -191,6 +193,11 @@ public final class DeviceMapper implements AutoCloseable {
     /** The module subsystem: loader, kmod side and the type registries. */
     public Modules modules() {
         return modules;
+    }
+
+    /** The devices held open by tables (live, staged and being built), for invariant checks. */
+    public TableDevices tableDevices() {
+        return tableDevices;
     }
 
     /** dm-mod's self-reference count: one per live device. */
@@ -505,6 +512,7 @@ public final class DeviceMapper implements AutoCloseable {
             Table table = enterSelectedTable(ref, flags);
             if (table != null) {
                 try {
+                    steps.reached(Step.TABLE_READER_ADMITTED, ref.name());
                     table.dependencies().forEach(d -> devices.add(d.toString()));
                 } finally {
                     table.exitReader();
@@ -527,6 +535,7 @@ public final class DeviceMapper implements AutoCloseable {
             return new TableLines(statusFill(ref, flags), List.of());
         }
         try {
+            steps.reached(Step.TABLE_READER_ADMITTED, ref.name());
             return new TableLines(statusFill(ref, flags), table.render(flags.contains(DmFlag.STATUS_TABLE)));
         } finally {
             table.exitReader();

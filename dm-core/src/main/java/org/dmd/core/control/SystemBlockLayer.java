@@ -17,7 +17,9 @@ import org.dmd.core.minor.MinorTable;
 /**
  * dmd's block layer: loop devices (major 7) and mapped devices (the dm major), named the ways a
  * table may name them. This is the {@code lookup_bdev} + {@code blkdev_get_by_dev} of
- * {@code dm_get_device}.
+ * {@code dm_get_device}. A mapped device is a block device only once its first table load has
+ * registered its disk: before that it has no {@code /dev/dm-N} or {@code /dev/mapper/NAME} node
+ * (ENOENT) and opening its number finds no disk (ENXIO).
  */
 final class SystemBlockLayer implements BlockLayer {
 
@@ -68,10 +70,13 @@ final class SystemBlockLayer implements BlockLayer {
                 throw new DmException(Errno.ENOTBLK, "%s is the control node, not a block device", path);
             }
             try (DeviceRef ref = index.find(name, null, null)) {
-                return ref.device().number();
+                if (ref.device().diskAdded()) {
+                    return ref.device().number();
+                }
             } catch (DmException missing) {
-                throw new DmException(Errno.ENOENT, "%s: no such device", path);
+                // reported below
             }
+            throw new DmException(Errno.ENOENT, "%s: no such device", path);
         }
         if (path.startsWith("/") && Files.exists(Path.of(path))) {
             throw new DmException(Errno.ENOTBLK, "%s is not a block device", path);
@@ -86,7 +91,13 @@ final class SystemBlockLayer implements BlockLayer {
             return loops.open(number.minor());
         }
         if (number.major() == dmMajor) {
-            return new OpenMappedDevice(minors.open(number.minor()));
+            MappedDevice device = minors.open(number.minor());
+            if (!device.diskAdded()) {
+                lifecycle.closeFromTable(device);
+                throw new DmException(Errno.ENXIO, "no block device %s: the mapped device has never had a table",
+                        number);
+            }
+            return new OpenMappedDevice(device);
         }
         throw new DmException(Errno.ENXIO, "no block device %s", number);
     }
@@ -115,7 +126,7 @@ final class SystemBlockLayer implements BlockLayer {
 
         @Override
         public void close() {
-            lifecycle.close(device);
+            lifecycle.closeFromTable(device);
         }
 
         @Override

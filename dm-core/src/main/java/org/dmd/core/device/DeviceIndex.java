@@ -308,6 +308,28 @@ public final class DeviceIndex {
         }
     }
 
+    /**
+     * The deferred removal of one device at its last close: unhashes it if it is still hashed,
+     * still marked for deferred removal and not open again; null otherwise.
+     */
+    public Unhashed unhashDeferred(MappedDevice device) {
+        writeLock();
+        try {
+            HashCell cell = device.cell;
+            if (cell == null) {
+                return null;
+            }
+            try {
+                minors.lockForDeletion(device, false, true);
+            } catch (DmException openOrNotMarked) {
+                return null;
+            }
+            return unhashLocked(cell, referenceLocked(cell));
+        } finally {
+            writeUnlock();
+        }
+    }
+
     /** {@code __hash_remove}: unlink both keys, detach the staged table, drop the cell's reference. */
     private Unhashed unhashLocked(HashCell cell, DeviceRef ref) {
         byName.remove(cell.name);

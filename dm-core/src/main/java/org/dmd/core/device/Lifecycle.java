@@ -5,6 +5,9 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import org.dmd.core.concurrent.LockRank;
@@ -36,6 +39,10 @@ import org.dmd.core.table.Table;
  * <p>How long destroy waits: until the holders are gone, without bound, like the kernel. Every
  * holder in dmd is a command in progress (lookups), an open (refused once DELETING is set) or a
  * DEV_WAIT waiter (woken by the removal itself), so the wait ends when in-flight commands finish.
+ * That needs commands never to wait for a removal themselves while they hold a reference: a
+ * table is released inside commands (a load's displaced or failed table, a resume's old table,
+ * a clear) and inside removals, so a deferred removal made due by a table's release runs on the
+ * deferred-remove worker, as the kernel queues it, never in the releasing thread.
  * If it lasts longer than {@link #HOLDER_WARNING_INTERVAL}, a kernel warning names the device and
  * the holders left, and is repeated at that interval. The wait ignores interrupts (the device is
  * already unreachable; abandoning its teardown would leak its minor) and restores the interrupt
@@ -53,6 +60,20 @@ public final class Lifecycle {
     private final StepHook steps;
     private final AtomicLong globalEvents;
     private final int major;
+    /**
+     * {@code deferred_remove_workqueue}: one thread, started on demand and gone when idle, running
+     * the deferred removals that tables' releases make due, in order.
+     */
+    private final ExecutorService deferredRemovals = new ThreadPoolExecutor(0, 1, 1, TimeUnit.SECONDS,
+            new LinkedBlockingQueue<>(), task -> {
+                Thread thread = new Thread(task, "dm-deferred-remove");
+                thread.setDaemon(true);
+                return thread;
+            });
+    /** Guards {@link #deferredPending}; notified when it drops to zero. */
+    private final Object deferredLock = new Object();
+    /** Deferred removals queued or running. Guarded by {@link #deferredLock}. */
+    private int deferredPending;
 
     public Lifecycle(MinorTable<MappedDevice> minors, DeviceIndex index, CoreReference core, EventBus events,
                      UdevCookies cookies, StepHook steps, AtomicLong globalEvents, int major) {
@@ -125,9 +146,10 @@ public final class Lifecycle {
     }
 
     /**
-     * DM_REMOVE_ALL and the deferred-remove worker ({@code dm_hash_remove_all}): removes devices in
-     * name order, restarting from the first name after every removal (devices may hold each other
-     * open, and devices created meanwhile are removed too), until a full walk removes nothing.
+     * DM_REMOVE_ALL ({@code dm_hash_remove_all}): removes devices in name order, restarting from
+     * the first name after every removal (devices may hold each other open, and devices created
+     * meanwhile are removed too), until a full walk removes nothing; then waits for the deferred
+     * removals in flight, so that every removable device is gone when it returns.
      */
     public RemoveAllResult removeAll(DeviceIndex.RemoveAllMode mode) {
         List<String> removed = new ArrayList<>();
@@ -136,6 +158,7 @@ public final class Lifecycle {
             removed.add(destroy(unhashed, 0).name());
             steps.reached(Step.REMOVE_ALL_RESTART, removed.size());
         }
+        awaitDeferredRemovals();
         if (skipped[0] > 0 && !mode.onlyDeferred()) {
             events.log(KernelMessage.Level.WARNING, "device-mapper: ioctl: remove_all left " + skipped[0]
                     + " open device(s)");
@@ -153,12 +176,69 @@ public final class Lifecycle {
     }
 
     /**
-     * {@code dm_blk_close}: the last close of a device marked for deferred removal runs the
-     * deferred removal of every marked, unopened device, in this thread, before returning.
+     * {@code dm_blk_close} of a block-device open: the last close of a device marked for deferred
+     * removal removes that device, in this thread, before returning (unless it was opened again or
+     * the mark cancelled meanwhile). Only that device: every marked device is removed by its own
+     * last close, so the kernel worker's sweep of all marked, unopened devices finds nothing else.
      */
     public void close(MappedDevice device) {
         if (minors.close(device)) {
-            removeAll(new DeviceIndex.RemoveAllMode(true, false, true));
+            removeDeferred(device);
+        }
+    }
+
+    /**
+     * The close of a device a table held open: as {@link #close}, but a deferred removal it makes
+     * due is queued to the deferred-remove worker, as the kernel does for every close. The table
+     * is being released inside a command that holds a reference on its own device, or inside a
+     * removal; removing here would wait for the device's holders, and they may be commands
+     * waiting for this very thread: removals of devices pinned by each other's references.
+     */
+    public void closeFromTable(MappedDevice device) {
+        if (minors.close(device)) {
+            synchronized (deferredLock) {
+                deferredPending++;
+            }
+            deferredRemovals.execute(() -> {
+                try {
+                    removeDeferred(device);
+                } finally {
+                    synchronized (deferredLock) {
+                        if (--deferredPending == 0) {
+                            deferredLock.notifyAll();
+                        }
+                    }
+                }
+            });
+        }
+    }
+
+    private void removeDeferred(MappedDevice device) {
+        steps.reached(Step.CLOSE_DEFERRED_REMOVE, device.minor());
+        DeviceIndex.Unhashed unhashed = index.unhashDeferred(device);
+        if (unhashed != null) {
+            destroy(unhashed, 0);
+        }
+    }
+
+    /**
+     * Waits until no deferred removal is queued or running (those a running one makes due
+     * included). Called with no reference held: the removals only wait for commands in progress.
+     */
+    private void awaitDeferredRemovals() {
+        assert LockRank.noneHeld();
+        boolean interrupted = false;
+        synchronized (deferredLock) {
+            while (deferredPending > 0) {
+                try {
+                    deferredLock.wait();
+                } catch (InterruptedException e) {
+                    interrupted = true;
+                }
+            }
+        }
+        if (interrupted) {
+            Thread.currentThread().interrupt();
         }
     }
 

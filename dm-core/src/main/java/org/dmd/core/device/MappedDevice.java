@@ -124,7 +124,7 @@ public final class MappedDevice extends MinorTable.Entry {
     /**
      * The checks a table load makes under the type lock, and the first load's disk registration:
      * an immutable live type may only be replaced by the same type or a wildcard; the device's
-     * queue type never changes after the first load.
+     * queue type never changes after the first load (a table of hybrid targets takes it on).
      *
      * @return true if this load registered the disk (the caller emits ADD)
      */
@@ -136,14 +136,15 @@ public final class MappedDevice extends MinorTable.Entry {
             if (immutable != null && immutable != table.immutableType() && !table.hasWildcard()) {
                 throw new DmException(Errno.EINVAL, "can't replace immutable target type %s", immutable.name());
             }
+            DeviceType wanted = table.typeOn(type);
             if (type == DeviceType.NONE) {
-                type = table.type();
+                type = wanted;
                 diskAdded = true;
                 return true;
             }
-            if (type != table.type()) {
+            if (type != wanted) {
                 throw new DmException(Errno.EINVAL, "can't change device type (from %s to %s) after initial table load",
-                        describe(type), describe(table.type()));
+                        describe(type), describe(wanted));
             }
             return false;
         } finally {

@@ -5,6 +5,8 @@ import java.util.List;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.dmd.core.concurrent.LockRank;
 import org.dmd.core.control.Replies.TargetLine;
+import org.dmd.core.errno.DmException;
+import org.dmd.core.errno.Errno;
 import org.dmd.core.minor.DeviceNumber;
 import org.dmd.core.target.Target;
 import org.dmd.core.target.TargetFeature;
@@ -32,18 +34,21 @@ public final class Table {
     private final List<DeviceNumber> dependencies;
     private final List<AutoCloseable> resources;
     private final DeviceType type;
+    /** Every target is hybrid: the table takes the device's queue type. */
+    private final boolean hybrid;
     /** Sign bit: destruction began; low bits: readers inside. */
     private final AtomicInteger readers = new AtomicInteger();
     /** The device's event callback while live ({@code dm_table_event_callback}); null otherwise. */
     private volatile Runnable eventSink;
 
     Table(List<Line> lines, boolean readOnly, List<DeviceNumber> dependencies, List<AutoCloseable> resources,
-          DeviceType type) {
+          DeviceType type, boolean hybrid) {
         this.lines = List.copyOf(lines);
         this.readOnly = readOnly;
         this.dependencies = List.copyOf(dependencies);
         this.resources = List.copyOf(resources);
         this.type = type;
+        this.hybrid = hybrid;
     }
 
     public List<Line> lines() {
@@ -64,8 +69,26 @@ public final class Table {
         return readOnly;
     }
 
+    /** The table's own queue type; bio-based for a table of only hybrid targets (see {@link #typeOn}). */
     public DeviceType type() {
         return type;
+    }
+
+    /**
+     * The queue type this table has on a device whose type is {@code device} (NONE before its
+     * first load): its own, or for a table of only hybrid targets the device's, bio-based for a
+     * new device ({@code dm_table_determine_type}).
+     *
+     * @throws DmException EINVAL if that makes a request-based table of more than one target
+     */
+    public DeviceType typeOn(DeviceType device) throws DmException {
+        if (!hybrid || device != DeviceType.REQUEST_BASED) {
+            return type;
+        }
+        if (lines.size() > 1) {
+            throw new DmException(Errno.EINVAL, "request-based target devices only support 1 target");
+        }
+        return DeviceType.REQUEST_BASED;
     }
 
     /** The distinct underlying devices, in kernel order (reverse order of first reference). */

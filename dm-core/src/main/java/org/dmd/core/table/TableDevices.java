@@ -24,13 +24,15 @@ import org.dmd.core.minor.DeviceNumber;
  * <p>The same map is the graph of dependencies between mapped devices. An edge is added only
  * after checking, under the same lock, that it closes no cycle: the graph stays acyclic under
  * every interleaving of concurrent loads (of two loads that would close a cycle, the second to
- * open its device fails with EINVAL naming the cycle). dmd rejects every cycle; the kernel rejects
+ * insert its edge fails with EINVAL naming the cycle). dmd rejects every cycle; the kernel rejects
  * only a table naming its own device.
  *
  * <p>Guarded by {@code this} (rank {@link LockRank#TABLE_DEVICES}): the map and every count.
- * Opening a lower device happens under it (it only takes the MinorTable guard or the loop lock);
- * closing happens after it is released, because closing a mapped device may run its deferred
- * removal.
+ * Opening and closing a lower device happen with it released: an open of a mapped device reaches
+ * a {@link org.dmd.core.concurrent.Step} (where a race test may park the thread), and a close may
+ * make a deferred removal due. So a first use opens the device first and inserts the edge afterwards,
+ * re-checking under the lock that it closes no cycle and that no concurrent first use of the same
+ * pair inserted it meanwhile; an open that turns out to be surplus is closed again.
  */
 public final class TableDevices {
 
@@ -62,36 +64,80 @@ public final class TableDevices {
         if (upper.equals(lower)) {
             throw new DmException(Errno.EINVAL, "table of %s references its own device", upper);
         }
+        BlockDevice shared = shareOrCheck(upper, lower);
+        if (shared != null) {
+            return shared;
+        }
+        BlockDevice fresh = blocks.open(lower);
+        BlockDevice device = fresh;
         List<DeviceNumber> cycle = null;
-        BlockDevice device = null;
+        synchronized (this) {
+            assert LockRank.TABLE_DEVICES.acquired();
+            Held held = heldLocked(upper, lower);
+            if (held != null) {
+                held.users++; // a concurrent first use of the same pair inserted it meanwhile
+                device = held.device;
+            } else {
+                cycle = cycleThrough(upper, lower);
+                if (cycle == null) {
+                    held = new Held(fresh);
+                    held.users++;
+                    opened.computeIfAbsent(upper, u -> new HashMap<>(4)).put(lower, held);
+                }
+            }
+            assert LockRank.TABLE_DEVICES.released();
+        }
+        if (device != fresh || cycle != null) {
+            fresh.close();
+        }
+        if (cycle != null) {
+            throw cycleError(upper, cycle);
+        }
+        return device;
+    }
+
+    /**
+     * Under the lock: shares the open {@code upper}'s tables already hold, or fails if a first
+     * use would close a cycle as the graph stands; null if {@code lower} has to be opened.
+     */
+    private BlockDevice shareOrCheck(DeviceNumber upper, DeviceNumber lower) throws DmException {
+        List<DeviceNumber> cycle;
         synchronized (this) {
             assert LockRank.TABLE_DEVICES.acquired();
             try {
-                Map<DeviceNumber, Held> lowers = opened.get(upper);
-                Held held = lowers == null ? null : lowers.get(lower);
-                if (held == null && lower.major() == dmMajor) {
-                    cycle = pathBetween(lower, upper);
-                }
-                if (held == null && cycle == null) {
-                    held = new Held(blocks.open(lower));
-                    opened.computeIfAbsent(upper, u -> new HashMap<>(4)).put(lower, held);
-                }
+                Held held = heldLocked(upper, lower);
                 if (held != null) {
                     held.users++;
-                    device = held.device;
+                    return held.device;
                 }
+                cycle = cycleThrough(upper, lower);
             } finally {
                 assert LockRank.TABLE_DEVICES.released();
             }
         }
         if (cycle != null) {
-            StringBuilder path = new StringBuilder(upper.toString());
-            for (DeviceNumber step : cycle) {
-                path.append(" -> ").append(step);
-            }
-            throw new DmException(Errno.EINVAL, "table of %s would create a dependency cycle: %s", upper, path);
+            throw cycleError(upper, cycle);
         }
-        return device;
+        return null;
+    }
+
+    /** The open {@code upper}'s tables hold of {@code lower}, or null. Called under the lock. */
+    private Held heldLocked(DeviceNumber upper, DeviceNumber lower) {
+        Map<DeviceNumber, Held> lowers = opened.get(upper);
+        return lowers == null ? null : lowers.get(lower);
+    }
+
+    /** The cycle a new edge upper → lower would close (from lower back to upper), or null. Called under the lock. */
+    private List<DeviceNumber> cycleThrough(DeviceNumber upper, DeviceNumber lower) {
+        return lower.major() == dmMajor ? pathBetween(lower, upper) : null;
+    }
+
+    private static DmException cycleError(DeviceNumber upper, List<DeviceNumber> cycle) {
+        StringBuilder path = new StringBuilder(upper.toString());
+        for (DeviceNumber step : cycle) {
+            path.append(" -> ").append(step);
+        }
+        return new DmException(Errno.EINVAL, "table of %s would create a dependency cycle: %s", upper, path);
     }
 
     /** Drops one use of {@code lower} by {@code upper}'s tables; the last use closes it. */

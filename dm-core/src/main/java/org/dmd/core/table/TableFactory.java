@@ -28,10 +28,12 @@ import org.dmd.core.target.TargetType;
 
 /**
  * Builds tables from target specs ({@code dm_table_create} + {@code populate_table} +
- * {@code dm_table_complete}), with the kernel's checks in the kernel's order: for each line,
- * zero length, size overflow, unknown type (after autoloading {@code dm-<type>}), singleton and
- * read-only rules, "Gap in table", then the target's constructor; then the whole-table rules
- * (mixed queue types, request-based tables of one target, device areas inside their devices).
+ * {@code dm_table_complete}), with the kernel's checks in the kernel's order
+ * ({@code dm_table_add_target}): for each line, a singleton already in the table (before the line
+ * is even looked at, so its type is not autoloaded), zero length, size overflow, unknown type
+ * (after autoloading {@code dm-<type>}), then the new type's singleton, read-only and immutable
+ * rules, "Gap in table", then the target's constructor; then the whole-table rules (mixed queue
+ * types, request-based tables of one target, device areas inside their devices).
  *
  * <p>A failed build releases everything it took, newest first, before the error returns. No lock
  * is held while building: autoloading a module may take a while, and only the devices' and the
@@ -107,6 +109,9 @@ public final class TableFactory {
         }
 
         void add(TargetSpec spec) throws DmException {
+            if (!lines.isEmpty() && lines.get(0).type().features().contains(TargetFeature.SINGLETON)) {
+                throw lineError(spec, "target type " + lines.get(0).type().name() + " must appear alone in table");
+            }
             String type = spec.type();
             if (spec.length() <= 0) {
                 throw lineError(spec, "zero-length target");
@@ -135,31 +140,30 @@ public final class TableFactory {
             next = spec.start() + spec.length();
         }
 
+        /** The new type's own rules, in the kernel's order: singleton, read-only, immutable. */
         private void checkTypeRules(TargetSpec spec, TargetType type) throws DmException {
             Set<TargetFeature> features = type.features();
-            if (!lines.isEmpty()) {
-                TargetType first = lines.get(0).type();
-                if (first.features().contains(TargetFeature.SINGLETON)) {
-                    throw lineError(spec, "target type " + first.name() + " must appear alone in table");
-                }
-                if (features.contains(TargetFeature.SINGLETON)) {
-                    throw lineError(spec, "singleton target type " + type.name() + " cannot appear with other targets");
-                }
-                boolean immutableMix = lines.stream().anyMatch(l -> l.type() != type
-                        && (l.type().features().contains(TargetFeature.IMMUTABLE)
-                        || features.contains(TargetFeature.IMMUTABLE)));
-                if (immutableMix) {
-                    throw lineError(spec, "immutable target type cannot be mixed with other target types");
-                }
+            if (!lines.isEmpty() && features.contains(TargetFeature.SINGLETON)) {
+                throw lineError(spec, "singleton target type " + type.name() + " cannot appear with other targets");
             }
             if (readOnly && features.contains(TargetFeature.ALWAYS_WRITEABLE)) {
                 throw lineError(spec, "target type " + type.name() + " may not be included in a read-only table");
             }
+            boolean immutableMix = lines.stream().anyMatch(l -> l.type() != type
+                    && (l.type().features().contains(TargetFeature.IMMUTABLE)
+                    || features.contains(TargetFeature.IMMUTABLE)));
+            if (immutableMix) {
+                throw lineError(spec, "immutable target type cannot be mixed with other target types");
+            }
         }
 
         Table complete() throws DmException {
+            // dm_table_determine_type: hybrid targets go either way; a table of only hybrid
+            // targets takes the device's type when it is admitted.
             boolean requestBased = lines.stream().anyMatch(l -> l.target().requestBased());
-            if (requestBased && lines.stream().anyMatch(l -> !l.target().requestBased())) {
+            boolean bioBased = lines.stream().anyMatch(l -> !l.target().requestBased()
+                    && !l.type().features().contains(TargetFeature.HYBRID));
+            if (requestBased && bioBased) {
                 throw new DmException(Errno.EINVAL, "%s: inconsistent table: different target types can't be mixed "
                         + "up (request-based and bio-based)", owner);
             }
@@ -178,7 +182,7 @@ public final class TableFactory {
             List<DeviceNumber> order = new ArrayList<>(dependencies);
             java.util.Collections.reverse(order);
             Table built = new Table(lines, readOnly, order, resources,
-                    requestBased ? DeviceType.REQUEST_BASED : DeviceType.BIO_BASED);
+                    requestBased ? DeviceType.REQUEST_BASED : DeviceType.BIO_BASED, !requestBased && !bioBased);
             table[0] = built;
             return built;
         }

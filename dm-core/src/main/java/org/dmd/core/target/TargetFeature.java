@@ -9,5 +9,10 @@ public enum TargetFeature {
     /** Once live on a device, later tables must use the same type (unless they hold a wildcard). */
     IMMUTABLE,
     /** May replace an immutable type (the {@code error} target). */
-    WILDCARD
+    WILDCARD,
+    /**
+     * Works bio-based or request-based ({@code dm_target_hybrid}: the {@code error} target): a table
+     * of only such targets takes the queue type the device already has (bio-based on a new device).
+     */
+    HYBRID
 }

@@ -11,6 +11,8 @@ import java.util.Set;
 import java.util.TreeMap;
 import java.util.stream.Collectors;
 import org.dmd.core.control.DeviceMapper;
+import org.dmd.core.control.Replies.LoopInfo;
+import org.dmd.core.control.Replies.ModuleInfo;
 import org.dmd.core.control.Replies.NameEntry;
 import org.dmd.core.control.Requests;
 import org.dmd.core.device.MappedDevice;
@@ -74,6 +76,42 @@ public final class CoreInvariants {
                     () -> device + " (" + hashed.get(device.minor()) + ") holds a leaked reference");
             assertFalse(device.isFreeing() || device.isDeleting(), () -> device + " is going away");
         }
+    }
+
+    /**
+     * No table holds anything: no mapped device holds an underlying device open through its
+     * tables, and every loop device's open count is 0.
+     */
+    public static void assertNoTableHolds(DeviceMapper dm) {
+        assertEquals(0, dm.tableDevices().holders(), "mapped devices still hold underlying devices open");
+        for (LoopInfo loop : dm.loopList().loops()) {
+            assertEquals(0, loop.openCount(), () -> loop.device() + " is still held open");
+        }
+    }
+
+    /**
+     * Every loaded module is LIVE and idle: its visible reference count is only the use links of
+     * the modules that use it (lsmod's "Used by"), so no table, type or device holds it.
+     */
+    public static void assertModulesIdle(DeviceMapper dm) {
+        for (ModuleInfo module : dm.lsmod().modules()) {
+            assertEquals("LIVE", module.state(), () -> module.name() + " is not LIVE");
+            assertEquals(module.usedBy().size(), module.refcount(), () -> module.name() + " is still referenced: "
+                    + module);
+        }
+        assertEquals(0, dm.modules().freedWhileReferenced(), "a module was freed while references were held");
+    }
+
+    /** The visible reference count of a loaded module ({@code lsmod}), or -1 if it is not loaded. */
+    public static int refcount(DeviceMapper dm, String module) {
+        return dm.lsmod().modules().stream().filter(m -> m.name().equals(module)).mapToInt(ModuleInfo::refcount)
+                .findFirst().orElse(-1);
+    }
+
+    /** The state of a loaded module as lsmod shows it (LIVE, COMING, GOING), or null if it is not loaded. */
+    public static String moduleState(DeviceMapper dm, String module) {
+        return dm.lsmod().modules().stream().filter(m -> m.name().equals(module)).map(ModuleInfo::state)
+                .findFirst().orElse(null);
     }
 
     private static List<NameEntry> listed(DeviceMapper dm) {

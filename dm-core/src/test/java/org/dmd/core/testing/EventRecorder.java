@@ -2,10 +2,12 @@ package org.dmd.core.testing;
 
 import static org.awaitility.Awaitility.await;
 
+import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Predicate;
+import org.awaitility.core.ConditionFactory;
 import org.dmd.core.control.DeviceMapper;
 import org.dmd.core.event.Event;
 import org.dmd.core.event.EventBus;
@@ -22,6 +24,8 @@ import org.dmd.core.event.Uevent;
 public final class EventRecorder implements AutoCloseable {
 
     private static final String SYNC_MARK = "event-recorder sync ";
+    /** Delivery takes microseconds: poll at once and often, so that syncing does not slow tests down. */
+    private static final Duration POLL = Duration.ofMillis(1);
     private static final AtomicLong SYNCS = new AtomicLong();
 
     private final EventBus bus;
@@ -63,21 +67,25 @@ public final class EventRecorder implements AutoCloseable {
     public void sync() {
         String mark = SYNC_MARK + SYNCS.incrementAndGet();
         bus.log(KernelMessage.Level.INFO, mark);
-        await().atMost(StepGate.TIMEOUT).until(() -> events.stream()
+        waiting().until(() -> events.stream()
                 .anyMatch(e -> e instanceof KernelMessage m && m.text().equals(mark)));
     }
 
     /** Waits for a uevent matching {@code filter} and returns the first one. */
     public Uevent awaitUevent(Predicate<Uevent> filter) {
-        return await().atMost(StepGate.TIMEOUT)
+        return waiting()
                 .until(() -> uevents().stream().filter(filter).findFirst().orElse(null), u -> u != null);
     }
 
     /** Waits for a kernel message containing {@code text} and returns the first one. */
     public KernelMessage awaitMessage(String text) {
-        return await().atMost(StepGate.TIMEOUT)
+        return waiting()
                 .until(() -> messages().stream().filter(m -> m.text().contains(text)).findFirst().orElse(null),
                         m -> m != null);
+    }
+
+    private static ConditionFactory waiting() {
+        return await().atMost(StepGate.TIMEOUT).pollDelay(Duration.ZERO).pollInterval(POLL);
     }
 
     private static boolean isSyncMark(Event e) {

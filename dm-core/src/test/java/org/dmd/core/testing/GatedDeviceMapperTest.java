@@ -1,6 +1,7 @@
 package org.dmd.core.testing;
 
 import java.util.List;
+import java.util.function.UnaryOperator;
 import org.dmd.core.control.DeviceMapper;
 import org.dmd.core.control.Replies.DeviceInfo;
 import org.dmd.core.control.Replies.NameEntry;
@@ -10,12 +11,24 @@ import org.junit.jupiter.api.AfterEach;
 /**
  * Base of race tests: a fresh {@link DeviceMapper} whose lifecycle steps go through a
  * {@link StepGate}, closed after each test (releasing any parked thread and failing the test if a
- * parked thread timed out), plus the few calls every race test makes.
+ * parked thread timed out), plus the few calls every race test makes. A test that needs other
+ * settings (a module policy, injected module faults) calls {@link #restart} first.
  */
 public abstract class GatedDeviceMapperTest {
 
     protected final StepGate gate = new StepGate();
-    protected final DeviceMapper dm = DeviceMapper.builder().steps(gate).build();
+    /** The DeviceMapper under test; replaced only by {@link #restart}, before the test uses it. */
+    protected DeviceMapper dm = DeviceMapper.builder().steps(gate).build();
+
+    /**
+     * Replaces {@link #dm} with one built on the same gate with {@code settings} applied, e.g.
+     * {@code restart(b -> b.modulePolicy(...).moduleFaults(...))}. Call it before using {@code dm}.
+     */
+    protected DeviceMapper restart(UnaryOperator<DeviceMapper.Builder> settings) {
+        dm.close();
+        dm = settings.apply(DeviceMapper.builder().steps(gate)).build();
+        return dm;
+    }
 
     @AfterEach
     void closeGate() {

@@ -15,14 +15,15 @@ import org.dmd.core.target.support.LinearMapping;
 
 /**
  * {@code error [<dev> <offset>]}: fails every I/O. The wildcard type, so it may replace an
- * immutable target. Current kernels accept exactly two optional arguments, a backing device and
- * offset as for linear (so that a zoned device's limits carry over), and ignore any other count.
+ * immutable target, and a hybrid one, so it can stand in on bio-based and request-based devices.
+ * Current kernels accept exactly two optional arguments, a backing device and offset as for
+ * linear (so that a zoned device's limits carry over), and ignore any other count.
  * The type has no status method: table and status text are always empty. Immutable.
  */
 public final class ErrorTarget implements Target {
 
     public static final TargetType TYPE = new BasicTargetType("error", Version.of(1, 7, 0),
-            Set.of(TargetFeature.WILDCARD), ErrorTarget::construct);
+            Set.of(TargetFeature.WILDCARD, TargetFeature.HYBRID), ErrorTarget::construct);
 
     private final Optional<LinearMapping> backing;
     private final long length;

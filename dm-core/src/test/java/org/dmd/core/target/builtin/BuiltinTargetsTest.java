@@ -28,7 +28,7 @@ class BuiltinTargetsTest {
         assertEquals(Version.of(1, 5, 0), LinearTarget.TYPE.version());
         assertEquals(Version.of(1, 7, 0), StripedTarget.TYPE.version());
         assertEquals(Version.of(1, 7, 0), ErrorTarget.TYPE.version());
-        assertEquals(Set.of(TargetFeature.WILDCARD), ErrorTarget.TYPE.features());
+        assertEquals(Set.of(TargetFeature.WILDCARD, TargetFeature.HYBRID), ErrorTarget.TYPE.features());
         assertEquals(Set.of(), LinearTarget.TYPE.features());
         assertEquals(Set.of(), StripedTarget.TYPE.features());
     }
