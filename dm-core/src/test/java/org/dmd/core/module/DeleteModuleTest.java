@@ -17,6 +17,7 @@ import org.dmd.core.errno.Errno;
 import org.dmd.core.event.KernelMessage;
 import org.dmd.core.registry.TypeRef;
 import org.dmd.core.target.TargetType;
+import org.dmd.core.testing.StepGate;
 import org.junit.jupiter.api.Test;
 
 /** delete_module's checks in order (§1.7), reference counts (§1.6), built-ins (§1.15), rmmod and modprobe -r (§1.12). */
@@ -79,13 +80,13 @@ class DeleteModuleTest extends ModuleTestSupport {
     @Test
     void aComingModuleIsEbusy() throws Exception {
         start("", "");
-        StepGates.Gate init = steps.park(Step.MODULE_INIT, "dm_fx_zero");
+        StepGate.Parking init = gate.park(Step.MODULE_INIT, "dm_fx_zero");
         Future<Errno> load = async(() -> modules.modprobe("dm-fx-zero", false));
-        init.awaitParked();
+        init.awaitArrival();
         assertEquals(Errno.EBUSY, delete("dm_fx_zero", false));
         assertEquals(Errno.EBUSY, delete("dm_fx_zero", true));
         assertFailure(Errno.EBUSY, "Module dm_fx_zero is in use", failureOf(() -> modules.rmmod("dm_fx_zero", false)));
-        init.open();
+        init.release();
         assertNull(result(load));
     }
 
@@ -121,11 +122,11 @@ class DeleteModuleTest extends ModuleTestSupport {
     @Test
     void visibleRefcountIsOneWhileComingAndCountsTypeReferences() throws Exception {
         start("", "");
-        StepGates.Gate init = steps.park(Step.MODULE_INIT, "dm_fx_zero");
+        StepGate.Parking init = gate.park(Step.MODULE_INIT, "dm_fx_zero");
         Future<Errno> load = async(() -> modules.modprobe("dm-fx-zero", false));
-        init.awaitParked();
+        init.awaitArrival();
         assertEquals(new ModuleInfo("dm_fx_zero", ModuleState.COMING, 1, List.of(), false), modules.list().get(0));
-        init.open();
+        init.release();
         assertNull(result(load));
         LoadedModule zero = modules.find("dm_fx_zero").orElseThrow();
         assertEquals(0, zero.refcount());

@@ -8,6 +8,7 @@ import java.util.concurrent.Future;
 import java.util.concurrent.atomic.AtomicReference;
 import org.dmd.core.concurrent.Step;
 import org.dmd.core.errno.Errno;
+import org.dmd.core.testing.StepGate;
 import org.junit.jupiter.api.Test;
 
 /** finit_module outcomes for concurrent loaders of one module (kernel-semantics §1.4.2–§1.4.4). */
@@ -27,64 +28,64 @@ class FinitMatrixTest extends ModuleTestSupport {
     @Test
     void sameFileLoadersShareTheFirstLoadersSuccess() throws Exception {
         start("", "");
-        StepGates.Gate init = steps.park(Step.MODULE_INIT, NAME);
+        StepGate.Parking init = gate.park(Step.MODULE_INIT, NAME);
         Future<Errno> first = finitAsync();
-        init.awaitParked();
+        init.awaitArrival();
         Future<Errno> second = finitAsync();
         Future<Errno> third = finitAsync();
         awaitSameFileWaiters(ZERO, 2);
         assertFalse(second.isDone());
-        init.open();
+        init.release();
         assertNull(result(first));
         assertNull(result(second));
         assertNull(result(third));
-        assertEquals(1, steps.count(Step.MODULE_INIT, NAME));
+        assertEquals(1, gate.count(Step.MODULE_INIT, NAME));
         assertEquals(ModuleState.LIVE, state(NAME));
     }
 
     @Test
     void sameFileLoadersShareTheFirstLoadersFailure() throws Exception {
         start("", "dm-fx-zero:errno=ENOMEM");
-        StepGates.Gate init = steps.park(Step.MODULE_INIT, NAME);
+        StepGate.Parking init = gate.park(Step.MODULE_INIT, NAME);
         Future<Errno> first = finitAsync();
-        init.awaitParked();
+        init.awaitArrival();
         Future<Errno> second = finitAsync();
         Future<Errno> third = finitAsync();
         awaitSameFileWaiters(ZERO, 2);
-        init.open();
+        init.release();
         assertEquals(Errno.ENOMEM, result(first));
         assertEquals(Errno.ENOMEM, result(second));
         assertEquals(Errno.ENOMEM, result(third));
-        assertEquals(1, steps.count(Step.MODULE_INIT, NAME));
+        assertEquals(1, gate.count(Step.MODULE_INIT, NAME));
         assertFalse(loaded(NAME));
     }
 
     @Test
     void patientWaiterSeesTheModuleLiveAndAnswersEexist() throws Exception {
         start("same-file=off", "");
-        StepGates.Gate init = steps.park(Step.MODULE_INIT, NAME);
+        StepGate.Parking init = gate.park(Step.MODULE_INIT, NAME);
         Future<Errno> first = finitAsync();
-        init.awaitParked();
+        init.awaitArrival();
         Future<Errno> second = finitAsync();
         awaitModuleWqWaiters(1);
-        init.open();
+        init.release();
         assertNull(result(first));
         assertEquals(Errno.EEXIST, result(second));
-        assertEquals(1, steps.count(Step.MODULE_INIT, NAME));
+        assertEquals(1, gate.count(Step.MODULE_INIT, NAME));
     }
 
     @Test
     void patientWaiterAnswersEbusyAfterTheFirstLoadFails() throws Exception {
         start("same-file=off", "dm-fx-zero:errno=ENOMEM");
-        StepGates.Gate init = steps.park(Step.MODULE_INIT, NAME);
+        StepGate.Parking init = gate.park(Step.MODULE_INIT, NAME);
         Future<Errno> first = finitAsync();
-        init.awaitParked();
+        init.awaitArrival();
         Future<Errno> second = finitAsync();
         awaitModuleWqWaiters(1);
-        init.open();
+        init.release();
         assertEquals(Errno.ENOMEM, result(first));
         assertEquals(Errno.EBUSY, result(second));
-        assertEquals(1, steps.count(Step.MODULE_INIT, NAME), "the waiter must not re-run the load (6.2+)");
+        assertEquals(1, gate.count(Step.MODULE_INIT, NAME), "the waiter must not re-run the load (6.2+)");
         assertFalse(loaded(NAME));
     }
 
@@ -99,11 +100,11 @@ class FinitMatrixTest extends ModuleTestSupport {
     void loaderArrivingWhileTheModuleIsGoingAnswersEbusy() throws Exception {
         start("", "");
         assertNull(finit());
-        StepGates.Gate going = steps.park(Step.MODULE_GOING, NAME);
+        StepGate.Parking going = gate.park(Step.MODULE_GOING, NAME);
         Future<Errno> removal = async(() -> loader().deleteModule(NAME, false));
-        going.awaitParked();
+        going.awaitArrival();
         assertEquals(Errno.EBUSY, finit());
-        going.open();
+        going.release();
         assertNull(result(removal));
         assertNull(finit(), "once the unload completed a fresh load succeeds");
     }
@@ -111,42 +112,42 @@ class FinitMatrixTest extends ModuleTestSupport {
     @Test
     void retryUntilGoneWaiterRerunsTheFailedLoadItself() throws Exception {
         start("loader=retry-until-gone,same-file=off", "dm-fx-zero:errno=ENOMEM");
-        StepGates.Gate init = steps.park(Step.MODULE_INIT, NAME);
+        StepGate.Parking init = gate.park(Step.MODULE_INIT, NAME);
         Future<Errno> first = finitAsync();
-        init.awaitParked();
+        init.awaitArrival();
         Future<Errno> second = finitAsync();
         awaitModuleWqWaiters(1);
-        init.open();
+        init.release();
         assertEquals(Errno.ENOMEM, result(first));
         assertEquals(Errno.ENOMEM, result(second), "5.3-6.1: the waiter loads it again and fails the same way");
-        assertEquals(2, steps.count(Step.MODULE_INIT, NAME));
+        assertEquals(2, gate.count(Step.MODULE_INIT, NAME));
     }
 
     @Test
     void retryUntilGoneWaiterLoadsAFreshCopyAfterAnUnload() throws Exception {
         start("loader=retry-until-gone", "");
         assertNull(finit());
-        StepGates.Gate going = steps.park(Step.MODULE_GOING, NAME);
+        StepGate.Parking going = gate.park(Step.MODULE_GOING, NAME);
         Future<Errno> removal = async(() -> loader().deleteModule(NAME, false));
-        going.awaitParked();
+        going.awaitArrival();
         Future<Errno> load = finitAsync();
         awaitModuleWqWaiters(1);
-        going.open();
+        going.release();
         assertNull(result(removal));
         assertNull(result(load));
         assertEquals(ModuleState.LIVE, state(NAME));
-        assertEquals(2, steps.count(Step.MODULE_INIT, NAME));
+        assertEquals(2, gate.count(Step.MODULE_INIT, NAME));
     }
 
     @Test
     void legacyLoaderAnswersEexistForAGoingModule() throws Exception {
         start("loader=legacy-eexist-on-going", "");
         assertNull(finit());
-        StepGates.Gate going = steps.park(Step.MODULE_GOING, NAME);
+        StepGate.Parking going = gate.park(Step.MODULE_GOING, NAME);
         Future<Errno> removal = async(() -> loader().deleteModule(NAME, false));
-        going.awaitParked();
+        going.awaitArrival();
         assertEquals(Errno.EEXIST, finit(), "<= 5.2: userspace is told it is loaded while it goes away");
-        going.open();
+        going.release();
         assertNull(result(removal));
         assertFalse(loaded(NAME));
     }
@@ -154,23 +155,23 @@ class FinitMatrixTest extends ModuleTestSupport {
     @Test
     void legacyWaiterRetriesAfterAFailedLoad() throws Exception {
         start("loader=legacy-eexist-on-going,same-file=off", "dm-fx-zero:errno=ENOMEM");
-        StepGates.Gate init = steps.park(Step.MODULE_INIT, NAME);
+        StepGate.Parking init = gate.park(Step.MODULE_INIT, NAME);
         Future<Errno> first = finitAsync();
-        init.awaitParked();
+        init.awaitArrival();
         Future<Errno> second = finitAsync();
         awaitModuleWqWaiters(1);
-        init.open();
+        init.release();
         assertEquals(Errno.ENOMEM, result(first));
         assertEquals(Errno.ENOMEM, result(second));
-        assertEquals(2, steps.count(Step.MODULE_INIT, NAME));
+        assertEquals(2, gate.count(Step.MODULE_INIT, NAME));
     }
 
     @Test
     void interruptedSameFileWaiterAnswersEintr() throws Exception {
         start("", "");
-        StepGates.Gate init = steps.park(Step.MODULE_INIT, NAME);
+        StepGate.Parking init = gate.park(Step.MODULE_INIT, NAME);
         Future<Errno> first = finitAsync();
-        init.awaitParked();
+        init.awaitArrival();
         AtomicReference<Errno> waiter = new AtomicReference<>();
         Thread thread = new Thread(() -> waiter.set(finit()));
         thread.start();
@@ -178,16 +179,16 @@ class FinitMatrixTest extends ModuleTestSupport {
         thread.interrupt();
         thread.join();
         assertEquals(Errno.EINTR, waiter.get());
-        init.open();
+        init.release();
         assertNull(result(first), "the first loader is unaffected");
     }
 
     @Test
     void interruptedPatientWaiterAnswersEintr() throws Exception {
         start("same-file=off", "");
-        StepGates.Gate init = steps.park(Step.MODULE_INIT, NAME);
+        StepGate.Parking init = gate.park(Step.MODULE_INIT, NAME);
         Future<Errno> first = finitAsync();
-        init.awaitParked();
+        init.awaitArrival();
         AtomicReference<Errno> waiter = new AtomicReference<>();
         Thread thread = new Thread(() -> waiter.set(finit()));
         thread.start();
@@ -195,7 +196,7 @@ class FinitMatrixTest extends ModuleTestSupport {
         thread.interrupt();
         thread.join();
         assertEquals(Errno.EINTR, waiter.get());
-        init.open();
+        init.release();
         assertNull(result(first));
     }
 

@@ -14,6 +14,7 @@ import org.dmd.core.concurrent.Step;
 import org.dmd.core.errno.DmException;
 import org.dmd.core.errno.Errno;
 import org.dmd.core.event.KernelMessage;
+import org.dmd.core.testing.StepGate;
 import org.junit.jupiter.api.Test;
 
 /** kmod: name resolution (§1.10), insertion (§1.11), exit texts (§1.14), insmod, symbol use (§1.2). */
@@ -26,8 +27,8 @@ class ModProbeTest extends ModuleTestSupport {
     }
 
     private List<String> initOrder() {
-        return steps.trace().stream().filter(s -> s.startsWith(Step.MODULE_INIT + " "))
-                .map(s -> s.substring(s.indexOf(' ') + 1)).collect(Collectors.toList());
+        return gate.trace().stream().filter(r -> r.step() == Step.MODULE_INIT)
+                .map(r -> String.valueOf(r.subject())).collect(Collectors.toList());
     }
 
     @Test
@@ -140,13 +141,13 @@ class ModProbeTest extends ModuleTestSupport {
     @Test
     void aLoadUsingAComingModuleWaitsForIt() throws Exception {
         start("", "");
-        StepGates.Gate init = steps.park(Step.MODULE_INIT, "dm_fx_lib");
+        StepGate.Parking init = gate.park(Step.MODULE_INIT, "dm_fx_lib");
         Future<Errno> lib = async(() -> modules.insmod(file("dm-fx-lib")));
-        init.awaitParked();
+        init.awaitArrival();
         Future<Errno> user = async(() -> modules.insmod(file("dm-fx-user")));
         awaitModuleWqWaiters(1);
         assertFalse(user.isDone());
-        init.open();
+        init.release();
         assertNull(result(lib));
         assertNull(result(user));
         assertEquals(List.of("dm_fx_user"), modules.list().stream()
@@ -156,12 +157,12 @@ class ModProbeTest extends ModuleTestSupport {
     @Test
     void aLoadGivesUpWaitingForAComingModuleAfterTheSymbolWait() throws Exception {
         start(Modules.builder().symbolWait(Duration.ofMillis(20)));
-        StepGates.Gate init = steps.park(Step.MODULE_INIT, "dm_fx_lib");
+        StepGate.Parking init = gate.park(Step.MODULE_INIT, "dm_fx_lib");
         Future<Errno> lib = async(() -> modules.insmod(file("dm-fx-lib")));
-        init.awaitParked();
+        init.awaitArrival();
         assertEquals(Errno.EBUSY, errnoOf(() -> modules.insmod(file("dm-fx-user"))));
         awaitMessage(KernelMessage.Level.WARNING, "dm_fx_user: gave up waiting for init of module dm_fx_lib.");
-        init.open();
+        init.release();
         assertNull(result(lib));
         assertFalse(loaded("dm_fx_user"));
     }
@@ -170,8 +171,8 @@ class ModProbeTest extends ModuleTestSupport {
     void anInjectedDelayEndsWithAnInterrupt() throws Exception {
         start("", "dm-fx-zero:delay=10m");
         Thread[] loader = new Thread[1];
-        steps.onReach(Step.MODULE_INIT, "dm_fx_zero", () -> loader[0] = Thread.currentThread());
-        StepGates.Gate reached = steps.park(Step.MODULE_INIT, "dm_fx_zero", 0);
+        gate.onReach(Step.MODULE_INIT, "dm_fx_zero", () -> loader[0] = Thread.currentThread());
+        StepGate.Parking reached = gate.watch(Step.MODULE_INIT, "dm_fx_zero");
         Future<DmException> load = pool.submit(() -> failureOf(() -> modules.modprobe("dm-fx-zero", false)));
         reached.awaitArrivals(1);
         loader[0].interrupt();
@@ -182,7 +183,7 @@ class ModProbeTest extends ModuleTestSupport {
     @Test
     void closingEndsAnInjectedDelayAndDisablesLoading() throws Exception {
         start("", "dm-fx-zero:delay=10m");
-        StepGates.Gate reached = steps.park(Step.MODULE_INIT, "dm_fx_zero", 0);
+        StepGate.Parking reached = gate.watch(Step.MODULE_INIT, "dm_fx_zero");
         Future<Errno> load = async(() -> modules.modprobe("dm-fx-zero", false));
         reached.awaitArrivals(1);
         modules.close();

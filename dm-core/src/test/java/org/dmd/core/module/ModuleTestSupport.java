@@ -18,9 +18,10 @@ import org.dmd.core.event.Event;
 import org.dmd.core.event.EventBus;
 import org.dmd.core.event.KernelMessage;
 import org.dmd.core.event.Uevent;
+import org.dmd.core.testing.StepGate;
 import org.junit.jupiter.api.AfterEach;
 
-/** Shared set-up for module and registry tests: the fixture index, steps, events, a thread pool. */
+/** Shared set-up for module and registry tests: the fixture index, a step gate, events, a thread pool. */
 public abstract class ModuleTestSupport {
 
     /** A call whose outcome is an errno (null for success). */
@@ -28,7 +29,7 @@ public abstract class ModuleTestSupport {
         void run() throws DmException;
     }
 
-    protected final StepGates steps = new StepGates();
+    protected final StepGate gate = new StepGate();
     protected final EventBus events = new EventBus();
     protected final List<Event> received = new CopyOnWriteArrayList<>();
     protected final ExecutorService pool = Executors.newCachedThreadPool();
@@ -53,19 +54,22 @@ public abstract class ModuleTestSupport {
     }
 
     protected Modules start(Modules.Builder builder) throws DmException {
-        modules = builder.index(testIndex()).events(events).steps(steps).build();
+        modules = builder.index(testIndex()).events(events).steps(gate).build();
         return modules;
     }
 
     @AfterEach
     void stopModules() throws InterruptedException {
-        steps.openAll();
-        pool.shutdownNow();
-        pool.awaitTermination(10, TimeUnit.SECONDS);
-        if (modules != null) {
-            modules.close();
+        try {
+            gate.close();
+        } finally {
+            pool.shutdownNow();
+            pool.awaitTermination(10, TimeUnit.SECONDS);
+            if (modules != null) {
+                modules.close();
+            }
+            events.close();
         }
-        events.close();
     }
 
     /** Runs a call, returning its errno or null. */

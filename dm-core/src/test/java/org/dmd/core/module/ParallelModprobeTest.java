@@ -9,6 +9,7 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.Future;
 import org.dmd.core.concurrent.Step;
 import org.dmd.core.errno.Errno;
+import org.dmd.core.testing.StepGate;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -33,65 +34,65 @@ class ParallelModprobeTest extends ModuleTestSupport {
     @Test
     void threeParallelModprobesLoadOnceAndReturnOnlyOnceLive() throws Exception {
         start("", "");
-        StepGates.Gate window = steps.park(Step.MODULE_SYSFS_DIR, NAME);
+        StepGate.Parking window = gate.park(Step.MODULE_SYSFS_DIR, NAME);
         Future<Errno> p1 = modprobe();
-        window.awaitParked();
+        window.awaitArrival();
         assertEquals(InitState.COMING, modules.initstate(NAME), "kmod >= 20 reads the window as COMING");
         Future<Errno> p2 = modprobe();
         Future<Errno> p3 = modprobe();
         awaitSameFileWaiters(file("dm-fx-zero"), 2);
         assertFalse(p2.isDone() || p3.isDone(), "no modprobe may return while the module is COMING");
-        window.open();
+        window.release();
         assertNull(result(p1));
         assertNull(result(p2));
         assertNull(result(p3));
         assertEquals(List.of(ModuleState.LIVE, ModuleState.LIVE, ModuleState.LIVE), stateAtReturn);
-        assertEquals(1, steps.count(Step.MODULE_INIT, NAME));
+        assertEquals(1, gate.count(Step.MODULE_INIT, NAME));
         assertEquals(InitState.LIVE, modules.initstate(NAME));
     }
 
     @Test
     void withoutSameFileCoalescingTheOthersWaitPatientlyAndStillSucceed() throws Exception {
         start("same-file=off", "");
-        StepGates.Gate window = steps.park(Step.MODULE_SYSFS_DIR, NAME);
+        StepGate.Parking window = gate.park(Step.MODULE_SYSFS_DIR, NAME);
         Future<Errno> p1 = modprobe();
-        window.awaitParked();
+        window.awaitArrival();
         Future<Errno> p2 = modprobe();
         Future<Errno> p3 = modprobe();
         awaitModuleWqWaiters(2);
-        window.open();
+        window.release();
         assertNull(result(p1));
         assertNull(result(p2), "EEXIST from the patient check is success for modprobe");
         assertNull(result(p3));
         assertEquals(List.of(ModuleState.LIVE, ModuleState.LIVE, ModuleState.LIVE), stateAtReturn);
-        assertEquals(1, steps.count(Step.MODULE_INIT, NAME));
+        assertEquals(1, gate.count(Step.MODULE_INIT, NAME));
     }
 
     @Test
     void kmod18ReturnsSuccessWhileTheModuleIsStillComing() throws Exception {
         start("kmod=18", "");
-        StepGates.Gate window = steps.park(Step.MODULE_SYSFS_DIR, NAME);
+        StepGate.Parking window = gate.park(Step.MODULE_SYSFS_DIR, NAME);
         Future<Errno> p1 = modprobe();
-        window.awaitParked();
+        window.awaitArrival();
         assertEquals(InitState.BUILTIN, modules.initstate(NAME), "kmod 18 reads the window as built-in");
         assertNull(result(modprobe()), "the misreport: modprobe exits 0 before init has run");
         assertEquals(List.of(ModuleState.COMING), stateAtReturn);
-        assertEquals(0, steps.count(Step.MODULE_INIT, NAME));
-        window.open();
+        assertEquals(0, gate.count(Step.MODULE_INIT, NAME));
+        window.release();
         assertNull(result(p1));
-        assertEquals(1, steps.count(Step.MODULE_INIT, NAME));
+        assertEquals(1, gate.count(Step.MODULE_INIT, NAME));
     }
 
     @Test
     void oneFailedLoadFailsAllThreeModprobes() throws Exception {
         start("", "dm-fx-zero:errno=ENOMEM");
-        StepGates.Gate window = steps.park(Step.MODULE_SYSFS_DIR, NAME);
+        StepGate.Parking window = gate.park(Step.MODULE_SYSFS_DIR, NAME);
         Future<Errno> p1 = modprobe();
-        window.awaitParked();
+        window.awaitArrival();
         Future<Errno> p2 = modprobe();
         Future<Errno> p3 = modprobe();
         awaitSameFileWaiters(file("dm-fx-zero"), 2);
-        window.open();
+        window.release();
         assertEquals(Errno.ENOMEM, result(p1));
         assertEquals(Errno.ENOMEM, result(p2));
         assertEquals(Errno.ENOMEM, result(p3));
@@ -102,11 +103,11 @@ class ParallelModprobeTest extends ModuleTestSupport {
     void initstateFollowsTheLoadAndIsEnoentWhenAbsent() throws Exception {
         start("", "");
         assertEquals(Errno.ENOENT, errnoOf(() -> modules.initstate(NAME)));
-        StepGates.Gate init = steps.park(Step.MODULE_INIT, NAME);
+        StepGate.Parking init = gate.park(Step.MODULE_INIT, NAME);
         Future<Errno> load = modprobe();
-        init.awaitParked();
+        init.awaitArrival();
         assertEquals(InitState.COMING, modules.initstate("dm-fx-zero"));
-        init.open();
+        init.release();
         assertNull(result(load));
         assertEquals(InitState.LIVE, modules.initstate(NAME));
         assertEquals(InitState.BUILTIN, modules.initstate("dm-fx-core"));

@@ -8,6 +8,7 @@ import java.util.concurrent.Future;
 import org.dmd.core.concurrent.Step;
 import org.dmd.core.errno.Errno;
 import org.dmd.core.event.KernelMessage;
+import org.dmd.core.testing.StepGate;
 import org.junit.jupiter.api.Test;
 
 /** request_module (§1.8, M8). */
@@ -39,13 +40,13 @@ class RequestModuleTest extends ModuleTestSupport {
     @Test
     void aRequestOverTheCapWaitsThenFailsEtimeWithAWarning() throws Exception {
         start(Modules.builder().requestModuleLimit(1, Duration.ofMillis(20)));
-        StepGates.Gate init = steps.park(Step.MODULE_INIT, "dm_fx_zero");
+        StepGate.Parking init = gate.park(Step.MODULE_INIT, "dm_fx_zero");
         Future<Integer> first = pool.submit(() -> modules.requestModule("dm-fx-zero"));
-        init.awaitParked();
+        init.awaitArrival();
         assertEquals(Errno.ETIME, errnoOf(() -> modules.requestModule("dm-fx-two")));
         awaitMessage(KernelMessage.Level.WARNING,
                 "request_module: modprobe dm-fx-two cannot be processed, kmod busy with 1 threads");
-        init.open();
+        init.release();
         assertEquals(0, result(first));
         assertEquals(0, modules.requestModule("dm-fx-two"), "the permit is back");
     }

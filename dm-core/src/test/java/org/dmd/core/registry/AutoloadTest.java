@@ -39,7 +39,7 @@ class AutoloadTest extends ModuleTestSupport {
         self[0] = new Registries(ModulePolicy.DEFAULT, name -> {
             requested.add(name);
             return script.request(self[0], name);
-        }, events, steps);
+        }, events, gate);
         return self[0];
     }
 
@@ -56,14 +56,14 @@ class AutoloadTest extends ModuleTestSupport {
             assertEquals(zero.type(), again.type());
             assertEquals(2, modules.find("dm_fx_zero").orElseThrow().refcount());
         }
-        assertEquals(1, steps.count(Step.REQUEST_MODULE, "dm-fx-zero"));
-        assertEquals(1, steps.count(Step.MODULE_INIT, "dm_fx_zero"));
+        assertEquals(1, gate.count(Step.REQUEST_MODULE, "dm-fx-zero"));
+        assertEquals(1, gate.count(Step.MODULE_INIT, "dm_fx_zero"));
     }
 
     @Test
     void anUnknownTargetIsRequestedOnceAndMisses() throws Exception {
         assertEquals(Optional.empty(), modules.registries().targets().get("fx-nope"));
-        assertEquals(1, steps.count(Step.REQUEST_MODULE, "dm-fx-nope"));
+        assertEquals(1, gate.count(Step.REQUEST_MODULE, "dm-fx-nope"));
     }
 
     @Test
@@ -123,9 +123,9 @@ class AutoloadTest extends ModuleTestSupport {
         try (TypeRef<DirtyLogType> log = modules.registries().dirtyLogs().get("fx-clustered-disk").orElseThrow()) {
             assertEquals("fx-clustered-disk", log.type().name());
         }
-        assertEquals(1, steps.count(Step.REQUEST_MODULE, "dm-log-fx-clustered-disk"));
-        assertEquals(1, steps.count(Step.REQUEST_MODULE, "dm-log-fx-clustered"));
-        assertEquals(1, steps.count(Step.REQUEST_MODULE, "dm-log-fx"));
+        assertEquals(1, gate.count(Step.REQUEST_MODULE, "dm-log-fx-clustered-disk"));
+        assertEquals(1, gate.count(Step.REQUEST_MODULE, "dm-log-fx-clustered"));
+        assertEquals(1, gate.count(Step.REQUEST_MODULE, "dm-log-fx"));
         assertTrue(modules.find("dm_log_fx").isPresent());
     }
 }

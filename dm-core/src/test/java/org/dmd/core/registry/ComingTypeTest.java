@@ -12,8 +12,8 @@ import org.dmd.core.errno.Errno;
 import org.dmd.core.event.KernelMessage;
 import org.dmd.core.module.ModuleState;
 import org.dmd.core.module.ModuleTestSupport;
-import org.dmd.core.module.StepGates;
 import org.dmd.core.target.TargetType;
+import org.dmd.core.testing.StepGate;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -35,31 +35,31 @@ class ComingTypeTest extends ModuleTestSupport {
     @Test
     void aGetDuringInitWaitsAndTakesTheTypeOnceTheModuleIsLive() throws Exception {
         start("", "");
-        StepGates.Gate registered = steps.park(Step.MODULE_INIT_REGISTERED, TWO);
+        StepGate.Parking registered = gate.park(Step.MODULE_INIT_REGISTERED, TWO);
         Future<Errno> load = async(() -> modules.modprobe("dm-fx-two", false));
-        registered.awaitParked();
+        registered.awaitArrival();
         Future<Optional<TypeRef<TargetType>>> get = getAsync("fx-two-a");
         awaitModuleWqWaiters(1);
         assertFalse(get.isDone(), "the type is registered but its module is COMING");
-        registered.open();
+        registered.release();
         assertNull(result(load));
         try (TypeRef<TargetType> ref = result(get).orElseThrow()) {
             assertEquals("fx-two-a", ref.type().name());
             assertEquals(ModuleState.LIVE, modules.find(TWO).orElseThrow().state());
             assertEquals(1, modules.find(TWO).orElseThrow().refcount());
         }
-        assertEquals(0, steps.count(Step.REQUEST_MODULE, "dm-fx-two"), "no autoload: the type was there");
+        assertEquals(0, gate.count(Step.REQUEST_MODULE, "dm-fx-two"), "no autoload: the type was there");
     }
 
     @Test
     void aGetDuringAnInitThatFailsMisses() throws Exception {
         start("", "dm-fx-two:fail-after-register=ENOMEM");
-        StepGates.Gate registered = steps.park(Step.MODULE_INIT_REGISTERED, TWO);
+        StepGate.Parking registered = gate.park(Step.MODULE_INIT_REGISTERED, TWO);
         Future<Errno> load = async(() -> modules.modprobe("dm-fx-two", false));
-        registered.awaitParked();
+        registered.awaitArrival();
         Future<Optional<TypeRef<TargetType>>> get = getAsync("fx-two-a");
         awaitModuleWqWaiters(1);
-        registered.open();
+        registered.release();
         assertEquals(Errno.ENOMEM, result(load));
         assertEquals(Optional.empty(), result(get), "GOING: a miss (its autoload fails the same way)");
         assertFalse(modules.find(TWO).isPresent());
@@ -69,12 +69,12 @@ class ComingTypeTest extends ModuleTestSupport {
     @Test
     void underTheTakePolicyAComingTypeIsHandedOutAndTheFreeUnderItIsReported() throws Exception {
         start("coming-types=take", "dm-fx-two:fail-after-register=ENOMEM");
-        StepGates.Gate registered = steps.park(Step.MODULE_INIT_REGISTERED, TWO);
+        StepGate.Parking registered = gate.park(Step.MODULE_INIT_REGISTERED, TWO);
         Future<Errno> load = async(() -> modules.modprobe("dm-fx-two", false));
-        registered.awaitParked();
+        registered.awaitArrival();
         TypeRef<TargetType> ref = targets().get("fx-two-a").orElseThrow();
         assertEquals(ModuleState.COMING, modules.find(TWO).orElseThrow().state());
-        registered.open();
+        registered.release();
         assertEquals(Errno.ENOMEM, result(load));
         assertFalse(modules.find(TWO).isPresent(), "the kernel frees it regardless of the reference");
         assertEquals(1, modules.freedWhileReferenced());
@@ -86,7 +86,7 @@ class ComingTypeTest extends ModuleTestSupport {
     void theLoadingThreadTakesItsOwnComingTypeWithoutWaiting() throws Exception {
         start("", "");
         AtomicReference<ModuleState> stateSeen = new AtomicReference<>();
-        steps.onReach(Step.MODULE_INIT_REGISTERED, TWO, () -> {
+        gate.onReach(Step.MODULE_INIT_REGISTERED, TWO, () -> {
             try (TypeRef<TargetType> own = targets().get("fx-two-a").orElseThrow()) {
                 assertEquals("fx-two-a", own.type().name());
                 stateSeen.set(modules.find(TWO).orElseThrow().state());
@@ -100,9 +100,9 @@ class ComingTypeTest extends ModuleTestSupport {
     @Test
     void anInterruptedWaitIsEintr() throws Exception {
         start("", "");
-        StepGates.Gate registered = steps.park(Step.MODULE_INIT_REGISTERED, TWO);
+        StepGate.Parking registered = gate.park(Step.MODULE_INIT_REGISTERED, TWO);
         Future<Errno> load = async(() -> modules.modprobe("dm-fx-two", false));
-        registered.awaitParked();
+        registered.awaitArrival();
         AtomicReference<Errno> outcome = new AtomicReference<>();
         Thread getter = new Thread(() -> outcome.set(errnoOf(() -> targets().get("fx-two-a"))));
         getter.start();
@@ -110,7 +110,7 @@ class ComingTypeTest extends ModuleTestSupport {
         getter.interrupt();
         getter.join();
         assertEquals(Errno.EINTR, outcome.get());
-        registered.open();
+        registered.release();
         assertNull(result(load));
         assertEquals(0, modules.find(TWO).orElseThrow().refcount());
     }
