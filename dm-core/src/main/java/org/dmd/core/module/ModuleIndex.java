@@ -210,9 +210,36 @@ public final class ModuleIndex {
     /** The lines of one index file and the name its errors carry. */
     private record Source(String name, List<String> lines) {
 
-        DmException error(int index, String why) {
-            return new DmException(Errno.EINVAL, "%s:%d: %s", name, index + 1, why);
+        /** The lines that say something, trimmed: every index file skips blank lines and {@code #} comments. */
+        List<Line> significantLines() {
+            List<Line> significant = new ArrayList<>();
+            for (int i = 0; i < lines.size(); i++) {
+                String text = lines.get(i).trim();
+                if (!text.isEmpty() && !text.startsWith("#")) {
+                    significant.add(new Line(this, i + 1, text));
+                }
+            }
+            return significant;
         }
+    }
+
+    /** One significant line of an index file: its 1-based number and trimmed text. */
+    private record Line(Source source, int number, String text) {
+
+        /** The line's words (never empty: a significant line has one at least). */
+        List<String> words() {
+            return ModuleIndex.words(text);
+        }
+
+        /** EINVAL naming the file and line. */
+        DmException error(String why) {
+            return new DmException(Errno.EINVAL, "%s:%d: %s", source.name(), number, why);
+        }
+    }
+
+    private static List<String> words(String text) {
+        String trimmed = text.trim();
+        return trimmed.isEmpty() ? List.of() : Arrays.asList(trimmed.split("\\s+"));
     }
 
     /** Accumulates the files of one index; not thread-safe, used by one loading thread. */
@@ -232,31 +259,26 @@ public final class ModuleIndex {
         }
 
         void modulesDep(Source source) throws DmException {
-            Map<String, Integer> lineOf = new HashMap<>();
+            Map<String, Line> lineOf = new HashMap<>();
             Map<String, List<String>> depPaths = new LinkedHashMap<>();
-            List<String> lines = source.lines();
-            for (int i = 0; i < lines.size(); i++) {
-                String line = lines.get(i).trim();
-                if (skip(line)) {
-                    continue;
-                }
-                int colon = line.indexOf(':');
+            for (Line line : source.significantLines()) {
+                int colon = line.text().indexOf(':');
                 if (colon <= 0) {
-                    throw source.error(i, "expected '<module path>: <dependency paths>'");
+                    throw line.error("expected '<module path>: <dependency paths>'");
                 }
-                String path = line.substring(0, colon).trim();
+                String path = line.text().substring(0, colon).trim();
                 String name = ModuleNames.ofPath(path);
-                if (lineOf.putIfAbsent(name, i) != null) {
-                    throw source.error(i, "module " + name + " is listed twice");
+                if (lineOf.putIfAbsent(name, line) != null) {
+                    throw line.error("module " + name + " is listed twice");
                 }
-                depPaths.put(path, words(line.substring(colon + 1)));
+                depPaths.put(path, words(line.text().substring(colon + 1)));
             }
             for (Map.Entry<String, List<String>> e : depPaths.entrySet()) {
                 List<String> loadOrder = new ArrayList<>();
                 for (String depPath : e.getValue()) {
                     if (!depPaths.containsKey(depPath)) {
-                        throw source.error(lineOf.get(ModuleNames.ofPath(e.getKey())),
-                                "dependency " + depPath + " has no line of its own");
+                        throw lineOf.get(ModuleNames.ofPath(e.getKey()))
+                                .error("dependency " + depPath + " has no line of its own");
                     }
                     loadOrder.add(ModuleNames.ofPath(depPath));
                 }
@@ -267,33 +289,23 @@ public final class ModuleIndex {
         }
 
         void modulesAlias(Source source) throws DmException {
-            List<String> lines = source.lines();
-            for (int i = 0; i < lines.size(); i++) {
-                String line = lines.get(i).trim();
-                if (skip(line)) {
-                    continue;
-                }
-                List<String> words = words(line);
+            for (Line line : source.significantLines()) {
+                List<String> words = line.words();
                 if (words.size() != 3 || !words.get(0).equals("alias")) {
-                    throw source.error(i, "expected 'alias <pattern> <module>'");
+                    throw line.error("expected 'alias <pattern> <module>'");
                 }
-                aliases.add(alias(source, i, words));
+                aliases.add(alias(line, words));
             }
         }
 
         void modulesBuiltin(Source source) throws DmException {
-            List<String> lines = source.lines();
-            for (int i = 0; i < lines.size(); i++) {
-                String line = lines.get(i).trim();
-                if (skip(line)) {
-                    continue;
+            for (Line line : source.significantLines()) {
+                if (line.words().size() != 1) {
+                    throw line.error("expected one module path per line");
                 }
-                if (words(line).size() != 1) {
-                    throw source.error(i, "expected one module path per line");
-                }
-                String name = ModuleNames.ofPath(line);
+                String name = ModuleNames.ofPath(line.text());
                 if (modules.containsKey(name)) {
-                    throw source.error(i, "module " + name + " is both built in and loadable (in modules.dep)");
+                    throw line.error("module " + name + " is both built in and loadable (in modules.dep)");
                 }
                 if (!builtins.contains(name)) {
                     builtins.add(name);
@@ -302,56 +314,46 @@ public final class ModuleIndex {
         }
 
         void modulesSoftdep(Source source) throws DmException {
-            List<String> lines = source.lines();
-            for (int i = 0; i < lines.size(); i++) {
-                String line = lines.get(i).trim();
-                if (skip(line)) {
-                    continue;
-                }
-                List<String> words = words(line);
+            for (Line line : source.significantLines()) {
+                List<String> words = line.words();
                 if (!words.get(0).equals("softdep")) {
-                    throw source.error(i, "expected 'softdep <module> pre: <modules> post: <modules>'");
+                    throw line.error("expected 'softdep <module> pre: <modules> post: <modules>'");
                 }
-                softdeps.add(softdep(source, i, words));
+                softdeps.add(softdep(line, words));
             }
         }
 
         void config(Source source) throws DmException {
-            List<String> lines = source.lines();
-            for (int i = 0; i < lines.size(); i++) {
-                String line = lines.get(i).trim();
-                if (skip(line)) {
-                    continue;
-                }
-                List<String> words = words(line);
+            for (Line line : source.significantLines()) {
+                List<String> words = line.words();
                 switch (words.get(0)) {
                     case "alias":
                         if (words.size() != 3) {
-                            throw source.error(i, "expected 'alias <pattern> <module>'");
+                            throw line.error("expected 'alias <pattern> <module>'");
                         }
-                        configAliases.add(alias(source, i, words));
+                        configAliases.add(alias(line, words));
                         break;
                     case "blacklist":
                         if (words.size() != 2) {
-                            throw source.error(i, "expected 'blacklist <module>'");
+                            throw line.error("expected 'blacklist <module>'");
                         }
                         blacklist.add(ModuleNames.canonical(words.get(1)));
                         break;
                     case "options":
                         if (words.size() < 3) {
-                            throw source.error(i, "expected 'options <module> <option>...'");
+                            throw line.error("expected 'options <module> <option>...'");
                         }
                         options.computeIfAbsent(ModuleNames.canonical(words.get(1)), k -> new ArrayList<>())
                                 .add(String.join(" ", words.subList(2, words.size())));
                         break;
                     case "softdep":
-                        configSoftdeps.add(softdep(source, i, words));
+                        configSoftdeps.add(softdep(line, words));
                         break;
                     case "install":
                     case "remove":
-                        throw source.error(i, "'" + words.get(0) + "' commands run shell commands, which dmd does not support");
+                        throw line.error("'" + words.get(0) + "' commands run shell commands, which dmd does not support");
                     default:
-                        throw source.error(i, "unknown command '" + words.get(0)
+                        throw line.error("unknown command '" + words.get(0)
                                 + "' (supported: alias, blacklist, options, softdep)");
                 }
             }
@@ -361,17 +363,17 @@ public final class ModuleIndex {
             return new ModuleIndex(this);
         }
 
-        private static Alias alias(Source source, int line, List<String> words) throws DmException {
+        private static Alias alias(Line line, List<String> words) throws DmException {
             try {
                 return new Alias(ModuleNames.alias(words.get(1)), ModuleNames.canonical(words.get(2)));
             } catch (DmException e) {
-                throw source.error(line, e.getMessage());
+                throw line.error(e.getMessage());
             }
         }
 
-        private static Softdep softdep(Source source, int line, List<String> words) throws DmException {
+        private static Softdep softdep(Line line, List<String> words) throws DmException {
             if (words.size() < 3) {
-                throw source.error(line, "expected 'softdep <module> pre: <modules> post: <modules>'");
+                throw line.error("expected 'softdep <module> pre: <modules> post: <modules>'");
             }
             List<String> pre = new ArrayList<>();
             List<String> post = new ArrayList<>();
@@ -382,21 +384,12 @@ public final class ModuleIndex {
                 } else if (word.equals("post:")) {
                     current = post;
                 } else if (current == null) {
-                    throw source.error(line, "softdep module '" + word + "' before 'pre:' or 'post:'");
+                    throw line.error("softdep module '" + word + "' before 'pre:' or 'post:'");
                 } else {
                     current.add(word);
                 }
             }
             return new Softdep(ModuleNames.canonical(words.get(1)), List.copyOf(pre), List.copyOf(post));
-        }
-
-        private static boolean skip(String line) {
-            return line.isEmpty() || line.startsWith("#");
-        }
-
-        private static List<String> words(String text) {
-            String trimmed = text.trim();
-            return trimmed.isEmpty() ? List.of() : Arrays.asList(trimmed.split("\\s+"));
         }
     }
 
