@@ -3,34 +3,22 @@ package org.dmd.core.target.multipath;
 import org.dmd.core.errno.DmException;
 import org.dmd.core.target.PathSelectorType;
 import org.dmd.core.target.Version;
+import org.dmd.core.target.support.NamedType;
 import org.dmd.core.target.support.TargetErrors;
 
 /**
  * What every path selector type is: a name, the version its module announces, and how many
  * per-path words it prints in tables and statuses. Immutable.
  */
-abstract class SelectorType implements PathSelectorType {
+abstract class SelectorType extends NamedType implements PathSelectorType {
 
-    private final String name;
-    private final Version version;
     private final int tableArgs;
     private final int infoArgs;
 
     SelectorType(String name, Version version, int tableArgs, int infoArgs) {
-        this.name = name;
-        this.version = version;
+        super(name, version);
         this.tableArgs = tableArgs;
         this.infoArgs = infoArgs;
-    }
-
-    @Override
-    public final String name() {
-        return name;
-    }
-
-    @Override
-    public final Version version() {
-        return version;
     }
 
     @Override
@@ -45,7 +33,7 @@ abstract class SelectorType implements PathSelectorType {
 
     /** The prefix of the selector's error texts, e.g. {@code round-robin ps: }. */
     final String error(String what) {
-        return name + " ps: " + what;
+        return name() + " ps: " + what;
     }
 
     /**
@@ -55,10 +43,5 @@ abstract class SelectorType implements PathSelectorType {
     final long repeatCount(String text, boolean deprecated) throws DmException {
         long count = TargetErrors.unsignedInt(text, error("invalid repeat count"));
         return deprecated ? Math.min(count, 1) : count;
-    }
-
-    @Override
-    public String toString() {
-        return name + " v" + version;
     }
 }

@@ -5,7 +5,7 @@ import org.dmd.core.errno.Errno;
 import org.dmd.core.target.ExceptionStore;
 import org.dmd.core.target.ExceptionStoreType;
 import org.dmd.core.target.TableDevice;
-import org.dmd.core.target.Version;
+import org.dmd.core.target.support.NamedType;
 
 /**
  * The {@code persistent} store (also registered as {@code P}): exceptions are recorded on the
@@ -13,7 +13,7 @@ import org.dmd.core.target.Version;
  * option is {@code O} ("PO": userspace understands overflow). Exception-store types carry no
  * version in the kernel; dmd reports 0.0.0. Immutable.
  */
-public final class PersistentStoreType implements ExceptionStoreType {
+public final class PersistentStoreType extends NamedType implements ExceptionStoreType {
 
     public static final PersistentStoreType PERSISTENT = new PersistentStoreType("persistent");
     public static final PersistentStoreType COMPAT = new PersistentStoreType("P");
@@ -21,20 +21,8 @@ public final class PersistentStoreType implements ExceptionStoreType {
     /** DM_CHUNK_SIZE_DEFAULT_SECTORS: used when the table gives chunk size 0. */
     static final long DEFAULT_CHUNK_SECTORS = 32;
 
-    private final String name;
-
     private PersistentStoreType(String name) {
-        this.name = name;
-    }
-
-    @Override
-    public String name() {
-        return name;
-    }
-
-    @Override
-    public Version version() {
-        return Version.of(0, 0, 0);
+        super(name);
     }
 
     @Override
@@ -47,11 +35,6 @@ public final class PersistentStoreType implements ExceptionStoreType {
             overflow = true;
         }
         return new Store(cow, chunkSectors, overflow);
-    }
-
-    @Override
-    public String toString() {
-        return name;
     }
 
     /**

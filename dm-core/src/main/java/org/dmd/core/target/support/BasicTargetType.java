@@ -14,28 +14,15 @@ import org.dmd.core.target.Version;
  * A target type that is just its descriptor: name, version, feature flags and constructor, as a
  * kernel {@code struct target_type} is. Immutable.
  */
-public final class BasicTargetType implements TargetType {
+public final class BasicTargetType extends NamedType implements TargetType {
 
-    private final String name;
-    private final Version version;
     private final Set<TargetFeature> features;
     private final TargetConstructor constructor;
 
     public BasicTargetType(String name, Version version, Set<TargetFeature> features, TargetConstructor constructor) {
-        this.name = Objects.requireNonNull(name);
-        this.version = Objects.requireNonNull(version);
+        super(name, version);
         this.features = Set.copyOf(features);
         this.constructor = Objects.requireNonNull(constructor);
-    }
-
-    @Override
-    public String name() {
-        return name;
-    }
-
-    @Override
-    public Version version() {
-        return version;
     }
 
     @Override
@@ -46,10 +33,5 @@ public final class BasicTargetType implements TargetType {
     @Override
     public Target construct(TargetContext context, List<String> args) throws DmException {
         return constructor.construct(context, args);
-    }
-
-    @Override
-    public String toString() {
-        return name + " v" + version;
     }
 }
