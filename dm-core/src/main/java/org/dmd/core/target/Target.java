@@ -17,8 +17,13 @@ public interface Target {
     /** The table string ({@code STATUSTYPE_TABLE}): canonical arguments, devices as {@code MAJ:MIN}. */
     String table();
 
-    /** The status string at rest ({@code STATUSTYPE_INFO}). */
-    String status();
+    /**
+     * The status string at rest ({@code STATUSTYPE_INFO}). Empty by default: linear-like targets
+     * and targets whose type has no status method print nothing.
+     */
+    default String status() {
+        return "";
+    }
 
     /**
      * Handles a target message ({@code ->message}). Returns the text to hand back, if any.

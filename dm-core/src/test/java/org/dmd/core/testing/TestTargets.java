@@ -28,11 +28,6 @@ public final class TestTargets {
             }
 
             @Override
-            public String status() {
-                return "";
-            }
-
-            @Override
             public boolean requestBased() {
                 return requestBased;
             }

@@ -46,11 +46,6 @@ public final class ErrorTarget implements Target {
     }
 
     @Override
-    public String status() {
-        return "";
-    }
-
-    @Override
     public List<DeviceArea> areas() {
         return backing.map(mapping -> List.of(mapping.area(length))).orElse(List.of());
     }

@@ -42,11 +42,6 @@ public final class LinearTarget implements Target {
     }
 
     @Override
-    public String status() {
-        return "";
-    }
-
-    @Override
     public List<DeviceArea> areas() {
         return List.of(mapping.area(length));
     }

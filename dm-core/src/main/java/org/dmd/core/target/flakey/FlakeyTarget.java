@@ -227,11 +227,6 @@ public final class FlakeyTarget implements Target {
     }
 
     @Override
-    public String status() {
-        return "";
-    }
-
-    @Override
     public List<DeviceArea> areas() {
         return List.of(mapping.area(length));
     }

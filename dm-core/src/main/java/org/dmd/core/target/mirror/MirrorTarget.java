@@ -17,6 +17,8 @@ import org.dmd.core.target.TargetType;
 import org.dmd.core.target.Version;
 import org.dmd.core.target.support.ArgSet;
 import org.dmd.core.target.support.BasicTargetType;
+import org.dmd.core.target.support.FeatureArgs;
+import org.dmd.core.target.support.FeatureArgs.Feature;
 import org.dmd.core.target.support.LinearMapping;
 import org.dmd.core.target.support.Numbers;
 import org.dmd.core.target.support.TargetErrors;
@@ -137,17 +139,8 @@ public final class MirrorTarget implements Target {
     public String table() {
         StringBuilder text = new StringBuilder(log.table()).append(' ').append(legs.size());
         legs.forEach(leg -> text.append(' ').append(leg));
-        int featureCount = (handleErrors ? 1 : 0) + (keepLog ? 1 : 0);
-        if (featureCount > 0) {
-            text.append(' ').append(featureCount);
-            if (handleErrors) {
-                text.append(' ').append(HANDLE_ERRORS);
-            }
-            if (keepLog) {
-                text.append(' ').append(KEEP_LOG);
-            }
-        }
-        return text.toString();
+        return FeatureArgs.append(text, new Feature(HANDLE_ERRORS, handleErrors), new Feature(KEEP_LOG, keepLog))
+                .toString();
     }
 
     @Override

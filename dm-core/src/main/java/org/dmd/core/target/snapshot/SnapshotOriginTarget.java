@@ -40,11 +40,6 @@ public final class SnapshotOriginTarget implements Target {
     }
 
     @Override
-    public String status() {
-        return "";
-    }
-
-    @Override
     public List<DeviceArea> areas() {
         return List.of(new DeviceArea(device, 0, length));
     }

@@ -17,6 +17,8 @@ import org.dmd.core.target.Version;
 import org.dmd.core.target.support.ArgBounds;
 import org.dmd.core.target.support.ArgSet;
 import org.dmd.core.target.support.BasicTargetType;
+import org.dmd.core.target.support.FeatureArgs;
+import org.dmd.core.target.support.FeatureArgs.Feature;
 import org.dmd.core.target.support.Numbers;
 import org.dmd.core.target.support.TargetErrors;
 
@@ -148,17 +150,8 @@ public final class SnapshotTarget implements Target {
     public String table() {
         StringBuilder text = new StringBuilder()
                 .append(origin.number()).append(' ').append(cow.number()).append(' ').append(store.table());
-        int featureCount = (discardZeroesCow ? 1 : 0) + (discardPassdownOrigin ? 1 : 0);
-        if (featureCount > 0) {
-            text.append(' ').append(featureCount);
-            if (discardZeroesCow) {
-                text.append(' ').append(DISCARD_ZEROES_COW);
-            }
-            if (discardPassdownOrigin) {
-                text.append(' ').append(DISCARD_PASSDOWN_ORIGIN);
-            }
-        }
-        return text.toString();
+        return FeatureArgs.append(text, new Feature(DISCARD_ZEROES_COW, discardZeroesCow),
+                new Feature(DISCARD_PASSDOWN_ORIGIN, discardPassdownOrigin)).toString();
     }
 
     @Override

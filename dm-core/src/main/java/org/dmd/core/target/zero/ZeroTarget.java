@@ -33,8 +33,4 @@ public final class ZeroTarget implements Target {
         return "";
     }
 
-    @Override
-    public String status() {
-        return "";
-    }
 }
