@@ -5,7 +5,6 @@ import java.util.OptionalLong;
 import org.dmd.core.errno.DmException;
 import org.dmd.core.errno.Errno;
 import org.dmd.core.target.PathSelector;
-import org.dmd.core.target.TableDevice;
 import org.dmd.core.target.Version;
 import org.dmd.core.target.support.Numbers;
 import org.dmd.core.target.support.TargetErrors;
@@ -58,22 +57,14 @@ public final class HistoricalServiceTimeSelectorType extends SelectorType {
         }
         // The first precomputed weight, base^1 in fixed point, is the base weight itself.
         List<String> arguments = List.of("2", Long.toString(baseWeight), Long.toString(threshold));
-        return new PathSelector() {
-            @Override
-            public Path addPath(TableDevice device, List<String> pathArgs) throws DmException {
-                if (pathArgs.size() > 1) {
-                    throw TargetErrors.invalid(error("incorrect number of arguments"));
-                }
-                if (!pathArgs.isEmpty()) {
-                    repeatCount(pathArgs.get(0), false);
-                }
-                return RESTING_PATH;
+        return stateless(arguments, (device, pathArgs) -> {
+            if (pathArgs.size() > 1) {
+                throw TargetErrors.invalid(error("incorrect number of arguments"));
             }
-
-            @Override
-            public List<String> arguments() {
-                return arguments;
+            if (!pathArgs.isEmpty()) {
+                repeatCount(pathArgs.get(0), false);
             }
-        };
+            return RESTING_PATH;
+        });
     }
 }

@@ -64,7 +64,7 @@ public final class IoAffinitySelectorType extends SelectorType {
 
             @Override
             public List<String> arguments() {
-                return List.of("0");
+                return NO_ARGUMENTS;
             }
         };
     }

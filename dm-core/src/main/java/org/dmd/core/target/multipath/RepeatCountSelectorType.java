@@ -1,9 +1,7 @@
 package org.dmd.core.target.multipath;
 
 import java.util.List;
-import org.dmd.core.errno.DmException;
 import org.dmd.core.target.PathSelector;
-import org.dmd.core.target.TableDevice;
 import org.dmd.core.target.Version;
 import org.dmd.core.target.support.TargetErrors;
 
@@ -29,20 +27,12 @@ public final class RepeatCountSelectorType extends SelectorType {
 
     @Override
     public PathSelector create(List<String> args) {
-        return new PathSelector() {
-            @Override
-            public Path addPath(TableDevice device, List<String> pathArgs) throws DmException {
-                if (pathArgs.size() > 1) {
-                    throw TargetErrors.invalid(error("incorrect number of arguments"));
-                }
-                long repeat = pathArgs.isEmpty() ? 1 : repeatCount(pathArgs.get(0), true);
-                return new SelectorPath(List.of(Long.toString(repeat)), restingStatus);
+        return stateless(NO_ARGUMENTS, (device, pathArgs) -> {
+            if (pathArgs.size() > 1) {
+                throw TargetErrors.invalid(error("incorrect number of arguments"));
             }
-
-            @Override
-            public List<String> arguments() {
-                return List.of("0");
-            }
-        };
+            long repeat = pathArgs.isEmpty() ? 1 : repeatCount(pathArgs.get(0), true);
+            return new SelectorPath(List.of(Long.toString(repeat)), restingStatus);
+        });
     }
 }

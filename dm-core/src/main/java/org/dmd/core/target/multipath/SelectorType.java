@@ -1,7 +1,10 @@
 package org.dmd.core.target.multipath;
 
+import java.util.List;
 import org.dmd.core.errno.DmException;
+import org.dmd.core.target.PathSelector;
 import org.dmd.core.target.PathSelectorType;
+import org.dmd.core.target.TableDevice;
 import org.dmd.core.target.Version;
 import org.dmd.core.target.support.NamedType;
 import org.dmd.core.target.support.TargetErrors;
@@ -29,6 +32,30 @@ abstract class SelectorType extends NamedType implements PathSelectorType {
     @Override
     public final int infoArgs() {
         return infoArgs;
+    }
+
+    /** A selector's {@code ->add_path}. */
+    @FunctionalInterface
+    interface PathAdder {
+        PathSelector.Path addPath(TableDevice device, List<String> pathArgs) throws DmException;
+    }
+
+    /** The selector words of a selector that takes no selector arguments: a count of 0. */
+    static final List<String> NO_ARGUMENTS = List.of("0");
+
+    /** A selector instance that keeps no state of its own: its selector words and how it adds a path. */
+    static PathSelector stateless(List<String> arguments, PathAdder adder) {
+        return new PathSelector() {
+            @Override
+            public Path addPath(TableDevice device, List<String> pathArgs) throws DmException {
+                return adder.addPath(device, pathArgs);
+            }
+
+            @Override
+            public List<String> arguments() {
+                return arguments;
+            }
+        };
     }
 
     /** The prefix of the selector's error texts, e.g. {@code round-robin ps: }. */

@@ -2,9 +2,7 @@ package org.dmd.core.target.multipath;
 
 import java.util.List;
 import java.util.OptionalLong;
-import org.dmd.core.errno.DmException;
 import org.dmd.core.target.PathSelector;
-import org.dmd.core.target.TableDevice;
 import org.dmd.core.target.Version;
 import org.dmd.core.target.support.Numbers;
 import org.dmd.core.target.support.TargetErrors;
@@ -26,29 +24,21 @@ public final class ServiceTimeSelectorType extends SelectorType {
 
     @Override
     public PathSelector create(List<String> args) {
-        return new PathSelector() {
-            @Override
-            public Path addPath(TableDevice device, List<String> pathArgs) throws DmException {
-                if (pathArgs.size() > 2) {
-                    throw TargetErrors.invalid(error("incorrect number of arguments"));
-                }
-                long repeat = pathArgs.isEmpty() ? 1 : repeatCount(pathArgs.get(0), true);
-                long throughput = 1;
-                if (pathArgs.size() == 2) {
-                    OptionalLong given = Numbers.scanUnsignedInt(pathArgs.get(1));
-                    if (given.isEmpty() || given.getAsLong() > MAX_RELATIVE_THROUGHPUT) {
-                        throw TargetErrors.invalid(error("invalid relative_throughput value"));
-                    }
-                    throughput = given.getAsLong();
-                }
-                String relative = Long.toString(throughput);
-                return new SelectorPath(List.of(Long.toString(repeat), relative), List.of("0", relative));
+        return stateless(NO_ARGUMENTS, (device, pathArgs) -> {
+            if (pathArgs.size() > 2) {
+                throw TargetErrors.invalid(error("incorrect number of arguments"));
             }
-
-            @Override
-            public List<String> arguments() {
-                return List.of("0");
+            long repeat = pathArgs.isEmpty() ? 1 : repeatCount(pathArgs.get(0), true);
+            long throughput = 1;
+            if (pathArgs.size() == 2) {
+                OptionalLong given = Numbers.scanUnsignedInt(pathArgs.get(1));
+                if (given.isEmpty() || given.getAsLong() > MAX_RELATIVE_THROUGHPUT) {
+                    throw TargetErrors.invalid(error("invalid relative_throughput value"));
+                }
+                throughput = given.getAsLong();
             }
-        };
+            String relative = Long.toString(throughput);
+            return new SelectorPath(List.of(Long.toString(repeat), relative), List.of("0", relative));
+        });
     }
 }
