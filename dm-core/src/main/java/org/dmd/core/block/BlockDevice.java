@@ -1,5 +1,7 @@
 package org.dmd.core.block;
 
+import java.util.function.LongSupplier;
+import org.dmd.core.minor.DeviceNumber;
 import org.dmd.core.target.TableDevice;
 
 /**
@@ -10,4 +12,32 @@ public interface BlockDevice extends TableDevice, AutoCloseable {
 
     @Override
     void close();
+
+    /**
+     * An open device of {@code number} whose size is read from {@code sectors} at each call (a
+     * mapped device's size follows its live table), closed by {@code close}, shown as {@code name}.
+     */
+    static BlockDevice open(DeviceNumber number, LongSupplier sectors, Runnable close, String name) {
+        return new BlockDevice() {
+            @Override
+            public DeviceNumber number() {
+                return number;
+            }
+
+            @Override
+            public long sectors() {
+                return sectors.getAsLong();
+            }
+
+            @Override
+            public void close() {
+                close.run();
+            }
+
+            @Override
+            public String toString() {
+                return name;
+            }
+        };
+    }
 }

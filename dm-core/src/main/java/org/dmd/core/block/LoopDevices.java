@@ -109,38 +109,10 @@ public final class LoopDevices {
         if (loop == null) {
             throw new DmException(Errno.ENXIO, "/dev/loop%d is not attached", minor);
         }
-        return new OpenLoop(loop);
+        return BlockDevice.open(loop.number(), loop::sectors, () -> close(loop), loop.path());
     }
 
     private synchronized void close(LoopDevice loop) {
         loop.openCount--;
-    }
-
-    private final class OpenLoop implements BlockDevice {
-        private final LoopDevice loop;
-
-        OpenLoop(LoopDevice loop) {
-            this.loop = loop;
-        }
-
-        @Override
-        public DeviceNumber number() {
-            return loop.number();
-        }
-
-        @Override
-        public long sectors() {
-            return loop.sectors();
-        }
-
-        @Override
-        public void close() {
-            LoopDevices.this.close(loop);
-        }
-
-        @Override
-        public String toString() {
-            return loop.path();
-        }
     }
 }

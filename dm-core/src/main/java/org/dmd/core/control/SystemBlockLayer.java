@@ -97,41 +97,14 @@ final class SystemBlockLayer implements BlockLayer {
                 throw new DmException(Errno.ENXIO, "no block device %s: the mapped device has never had a table",
                         number);
             }
-            return new OpenMappedDevice(device);
+            // A mapped device held open by a table of another.
+            return BlockDevice.open(device.number(), device::sectors, () -> lifecycle.closeFromTable(device),
+                    device.toString());
         }
         throw new DmException(Errno.ENXIO, "no block device %s", number);
     }
 
     private static boolean isNumber(String s) {
         return !s.isEmpty() && s.length() <= 7 && s.chars().allMatch(c -> c >= '0' && c <= '9');
-    }
-
-    /** A mapped device held open by a table of another. */
-    private final class OpenMappedDevice implements BlockDevice {
-        private final MappedDevice device;
-
-        OpenMappedDevice(MappedDevice device) {
-            this.device = device;
-        }
-
-        @Override
-        public DeviceNumber number() {
-            return device.number();
-        }
-
-        @Override
-        public long sectors() {
-            return device.sectors();
-        }
-
-        @Override
-        public void close() {
-            lifecycle.closeFromTable(device);
-        }
-
-        @Override
-        public String toString() {
-            return device.toString();
-        }
     }
 }
