@@ -9,7 +9,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.time.Duration;
 import java.util.List;
-import java.util.concurrent.Future;
 import java.util.stream.Collectors;
 import org.dmd.core.concurrent.Step;
 import org.dmd.core.errno.DmException;
@@ -17,7 +16,6 @@ import org.dmd.core.errno.Errno;
 import org.dmd.core.event.KernelMessage;
 import org.dmd.core.registry.TypeRef;
 import org.dmd.core.target.TargetType;
-import org.dmd.core.testing.StepGate;
 import org.junit.jupiter.api.Test;
 
 /** delete_module's checks in order (§1.7), reference counts (§1.6), built-ins (§1.15), rmmod and modprobe -r (§1.12). */
@@ -80,14 +78,11 @@ class DeleteModuleTest extends ModuleTestSupport {
     @Test
     void aComingModuleIsEbusy() throws Exception {
         start("", "");
-        StepGate.Parking init = gate.park(Step.MODULE_INIT, "dm_fx_zero");
-        Future<Errno> load = async(() -> modules.modprobe("dm-fx-zero", false));
-        init.awaitArrival();
+        ParkedCall load = parkedAt(Step.MODULE_INIT, "dm_fx_zero", () -> modules.modprobe("dm-fx-zero", false));
         assertEquals(Errno.EBUSY, delete("dm_fx_zero", false));
         assertEquals(Errno.EBUSY, delete("dm_fx_zero", true));
         assertFailure(Errno.EBUSY, "Module dm_fx_zero is in use", failureOf(() -> modules.rmmod("dm_fx_zero", false)));
-        init.release();
-        assertNull(result(load));
+        assertNull(load.finish());
     }
 
     @Test
@@ -122,12 +117,9 @@ class DeleteModuleTest extends ModuleTestSupport {
     @Test
     void visibleRefcountIsOneWhileComingAndCountsTypeReferences() throws Exception {
         start("", "");
-        StepGate.Parking init = gate.park(Step.MODULE_INIT, "dm_fx_zero");
-        Future<Errno> load = async(() -> modules.modprobe("dm-fx-zero", false));
-        init.awaitArrival();
+        ParkedCall load = parkedAt(Step.MODULE_INIT, "dm_fx_zero", () -> modules.modprobe("dm-fx-zero", false));
         assertEquals(new ModuleInfo("dm_fx_zero", ModuleState.COMING, 1, List.of(), false), modules.list().get(0));
-        init.release();
-        assertNull(result(load));
+        assertNull(load.finish());
         LoadedModule zero = modules.find("dm_fx_zero").orElseThrow();
         assertEquals(0, zero.refcount());
         TypeRef<TargetType> first = take("fx-zero");

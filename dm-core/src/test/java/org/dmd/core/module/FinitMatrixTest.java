@@ -5,10 +5,8 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 
 import java.util.concurrent.Future;
-import java.util.concurrent.atomic.AtomicReference;
 import org.dmd.core.concurrent.Step;
 import org.dmd.core.errno.Errno;
-import org.dmd.core.testing.StepGate;
 import org.junit.jupiter.api.Test;
 
 /** finit_module outcomes for concurrent loaders of one module (kernel-semantics §1.4.2–§1.4.4). */
@@ -25,18 +23,42 @@ class FinitMatrixTest extends ModuleTestSupport {
         return async(() -> loader().finitModule(ZERO, ""));
     }
 
+    /** A finit_module of the fixture module, parked in its init. */
+    private ParkedCall loaderInInit() {
+        return parkedAt(Step.MODULE_INIT, NAME, () -> loader().finitModule(ZERO, ""));
+    }
+
+    /** What a first loader and a loader waiting for it on module_wq answered. */
+    private record Answers(Errno first, Errno waiter) {
+    }
+
+    /** A first loader parks in init until a second one waits for it on module_wq; both then finish. */
+    private Answers loadWithAPatientWaiter() throws Exception {
+        ParkedCall first = loaderInInit();
+        Future<Errno> waiter = finitAsync();
+        awaitModuleWqWaiters(1);
+        return new Answers(first.finish(), result(waiter));
+    }
+
+    /** The errno of a loader interrupted once {@code waiting} has seen it wait for the first. */
+    private Errno interruptedLoader(Runnable waiting) throws InterruptedException {
+        return interruptWhileWaiting(() -> loader().finitModule(ZERO, ""), waiting);
+    }
+
+    /** A delete_module of the fixture module, parked while it is GOING. */
+    private ParkedCall removalInGoing() {
+        return parkedAt(Step.MODULE_GOING, NAME, () -> loader().deleteModule(NAME, false));
+    }
+
     @Test
     void sameFileLoadersShareTheFirstLoadersSuccess() throws Exception {
         start("", "");
-        StepGate.Parking init = gate.park(Step.MODULE_INIT, NAME);
-        Future<Errno> first = finitAsync();
-        init.awaitArrival();
+        ParkedCall first = loaderInInit();
         Future<Errno> second = finitAsync();
         Future<Errno> third = finitAsync();
         awaitSameFileWaiters(ZERO, 2);
         assertFalse(second.isDone());
-        init.release();
-        assertNull(result(first));
+        assertNull(first.finish());
         assertNull(result(second));
         assertNull(result(third));
         assertEquals(1, gate.count(Step.MODULE_INIT, NAME));
@@ -46,14 +68,11 @@ class FinitMatrixTest extends ModuleTestSupport {
     @Test
     void sameFileLoadersShareTheFirstLoadersFailure() throws Exception {
         start("", "dm-fx-zero:errno=ENOMEM");
-        StepGate.Parking init = gate.park(Step.MODULE_INIT, NAME);
-        Future<Errno> first = finitAsync();
-        init.awaitArrival();
+        ParkedCall first = loaderInInit();
         Future<Errno> second = finitAsync();
         Future<Errno> third = finitAsync();
         awaitSameFileWaiters(ZERO, 2);
-        init.release();
-        assertEquals(Errno.ENOMEM, result(first));
+        assertEquals(Errno.ENOMEM, first.finish());
         assertEquals(Errno.ENOMEM, result(second));
         assertEquals(Errno.ENOMEM, result(third));
         assertEquals(1, gate.count(Step.MODULE_INIT, NAME));
@@ -63,28 +82,18 @@ class FinitMatrixTest extends ModuleTestSupport {
     @Test
     void patientWaiterSeesTheModuleLiveAndAnswersEexist() throws Exception {
         start("same-file=off", "");
-        StepGate.Parking init = gate.park(Step.MODULE_INIT, NAME);
-        Future<Errno> first = finitAsync();
-        init.awaitArrival();
-        Future<Errno> second = finitAsync();
-        awaitModuleWqWaiters(1);
-        init.release();
-        assertNull(result(first));
-        assertEquals(Errno.EEXIST, result(second));
+        Answers answers = loadWithAPatientWaiter();
+        assertNull(answers.first());
+        assertEquals(Errno.EEXIST, answers.waiter());
         assertEquals(1, gate.count(Step.MODULE_INIT, NAME));
     }
 
     @Test
     void patientWaiterAnswersEbusyAfterTheFirstLoadFails() throws Exception {
         start("same-file=off", "dm-fx-zero:errno=ENOMEM");
-        StepGate.Parking init = gate.park(Step.MODULE_INIT, NAME);
-        Future<Errno> first = finitAsync();
-        init.awaitArrival();
-        Future<Errno> second = finitAsync();
-        awaitModuleWqWaiters(1);
-        init.release();
-        assertEquals(Errno.ENOMEM, result(first));
-        assertEquals(Errno.EBUSY, result(second));
+        Answers answers = loadWithAPatientWaiter();
+        assertEquals(Errno.ENOMEM, answers.first());
+        assertEquals(Errno.EBUSY, answers.waiter());
         assertEquals(1, gate.count(Step.MODULE_INIT, NAME), "the waiter must not re-run the load (6.2+)");
         assertFalse(loaded(NAME));
     }
@@ -100,26 +109,18 @@ class FinitMatrixTest extends ModuleTestSupport {
     void loaderArrivingWhileTheModuleIsGoingAnswersEbusy() throws Exception {
         start("", "");
         assertNull(finit());
-        StepGate.Parking going = gate.park(Step.MODULE_GOING, NAME);
-        Future<Errno> removal = async(() -> loader().deleteModule(NAME, false));
-        going.awaitArrival();
+        ParkedCall removal = removalInGoing();
         assertEquals(Errno.EBUSY, finit());
-        going.release();
-        assertNull(result(removal));
+        assertNull(removal.finish());
         assertNull(finit(), "once the unload completed a fresh load succeeds");
     }
 
     @Test
     void retryUntilGoneWaiterRerunsTheFailedLoadItself() throws Exception {
         start("loader=retry-until-gone,same-file=off", "dm-fx-zero:errno=ENOMEM");
-        StepGate.Parking init = gate.park(Step.MODULE_INIT, NAME);
-        Future<Errno> first = finitAsync();
-        init.awaitArrival();
-        Future<Errno> second = finitAsync();
-        awaitModuleWqWaiters(1);
-        init.release();
-        assertEquals(Errno.ENOMEM, result(first));
-        assertEquals(Errno.ENOMEM, result(second), "5.3-6.1: the waiter loads it again and fails the same way");
+        Answers answers = loadWithAPatientWaiter();
+        assertEquals(Errno.ENOMEM, answers.first());
+        assertEquals(Errno.ENOMEM, answers.waiter(), "5.3-6.1: the waiter loads it again and fails the same way");
         assertEquals(2, gate.count(Step.MODULE_INIT, NAME));
     }
 
@@ -127,13 +128,10 @@ class FinitMatrixTest extends ModuleTestSupport {
     void retryUntilGoneWaiterLoadsAFreshCopyAfterAnUnload() throws Exception {
         start("loader=retry-until-gone", "");
         assertNull(finit());
-        StepGate.Parking going = gate.park(Step.MODULE_GOING, NAME);
-        Future<Errno> removal = async(() -> loader().deleteModule(NAME, false));
-        going.awaitArrival();
+        ParkedCall removal = removalInGoing();
         Future<Errno> load = finitAsync();
         awaitModuleWqWaiters(1);
-        going.release();
-        assertNull(result(removal));
+        assertNull(removal.finish());
         assertNull(result(load));
         assertEquals(ModuleState.LIVE, state(NAME));
         assertEquals(2, gate.count(Step.MODULE_INIT, NAME));
@@ -143,61 +141,35 @@ class FinitMatrixTest extends ModuleTestSupport {
     void legacyLoaderAnswersEexistForAGoingModule() throws Exception {
         start("loader=legacy-eexist-on-going", "");
         assertNull(finit());
-        StepGate.Parking going = gate.park(Step.MODULE_GOING, NAME);
-        Future<Errno> removal = async(() -> loader().deleteModule(NAME, false));
-        going.awaitArrival();
+        ParkedCall removal = removalInGoing();
         assertEquals(Errno.EEXIST, finit(), "<= 5.2: userspace is told it is loaded while it goes away");
-        going.release();
-        assertNull(result(removal));
+        assertNull(removal.finish());
         assertFalse(loaded(NAME));
     }
 
     @Test
     void legacyWaiterRetriesAfterAFailedLoad() throws Exception {
         start("loader=legacy-eexist-on-going,same-file=off", "dm-fx-zero:errno=ENOMEM");
-        StepGate.Parking init = gate.park(Step.MODULE_INIT, NAME);
-        Future<Errno> first = finitAsync();
-        init.awaitArrival();
-        Future<Errno> second = finitAsync();
-        awaitModuleWqWaiters(1);
-        init.release();
-        assertEquals(Errno.ENOMEM, result(first));
-        assertEquals(Errno.ENOMEM, result(second));
+        Answers answers = loadWithAPatientWaiter();
+        assertEquals(Errno.ENOMEM, answers.first());
+        assertEquals(Errno.ENOMEM, answers.waiter());
         assertEquals(2, gate.count(Step.MODULE_INIT, NAME));
     }
 
     @Test
     void interruptedSameFileWaiterAnswersEintr() throws Exception {
         start("", "");
-        StepGate.Parking init = gate.park(Step.MODULE_INIT, NAME);
-        Future<Errno> first = finitAsync();
-        init.awaitArrival();
-        AtomicReference<Errno> waiter = new AtomicReference<>();
-        Thread thread = new Thread(() -> waiter.set(finit()));
-        thread.start();
-        awaitSameFileWaiters(ZERO, 1);
-        thread.interrupt();
-        thread.join();
-        assertEquals(Errno.EINTR, waiter.get());
-        init.release();
-        assertNull(result(first), "the first loader is unaffected");
+        ParkedCall first = loaderInInit();
+        assertEquals(Errno.EINTR, interruptedLoader(() -> awaitSameFileWaiters(ZERO, 1)));
+        assertNull(first.finish(), "the first loader is unaffected");
     }
 
     @Test
     void interruptedPatientWaiterAnswersEintr() throws Exception {
         start("same-file=off", "");
-        StepGate.Parking init = gate.park(Step.MODULE_INIT, NAME);
-        Future<Errno> first = finitAsync();
-        init.awaitArrival();
-        AtomicReference<Errno> waiter = new AtomicReference<>();
-        Thread thread = new Thread(() -> waiter.set(finit()));
-        thread.start();
-        awaitModuleWqWaiters(1);
-        thread.interrupt();
-        thread.join();
-        assertEquals(Errno.EINTR, waiter.get());
-        init.release();
-        assertNull(result(first));
+        ParkedCall first = loaderInInit();
+        assertEquals(Errno.EINTR, interruptedLoader(() -> awaitModuleWqWaiters(1)));
+        assertNull(first.finish());
     }
 
     @Test

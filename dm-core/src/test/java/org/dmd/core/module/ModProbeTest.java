@@ -141,14 +141,11 @@ class ModProbeTest extends ModuleTestSupport {
     @Test
     void aLoadUsingAComingModuleWaitsForIt() throws Exception {
         start("", "");
-        StepGate.Parking init = gate.park(Step.MODULE_INIT, "dm_fx_lib");
-        Future<Errno> lib = async(() -> modules.insmod(file("dm-fx-lib")));
-        init.awaitArrival();
+        ParkedCall lib = parkedAt(Step.MODULE_INIT, "dm_fx_lib", () -> modules.insmod(file("dm-fx-lib")));
         Future<Errno> user = async(() -> modules.insmod(file("dm-fx-user")));
         awaitModuleWqWaiters(1);
         assertFalse(user.isDone());
-        init.release();
-        assertNull(result(lib));
+        assertNull(lib.finish());
         assertNull(result(user));
         assertEquals(List.of("dm_fx_user"), modules.list().stream()
                 .filter(m -> m.name().equals("dm_fx_lib")).findFirst().orElseThrow().usedBy());
@@ -157,13 +154,10 @@ class ModProbeTest extends ModuleTestSupport {
     @Test
     void aLoadGivesUpWaitingForAComingModuleAfterTheSymbolWait() throws Exception {
         start(Modules.builder().symbolWait(Duration.ofMillis(20)));
-        StepGate.Parking init = gate.park(Step.MODULE_INIT, "dm_fx_lib");
-        Future<Errno> lib = async(() -> modules.insmod(file("dm-fx-lib")));
-        init.awaitArrival();
+        ParkedCall lib = parkedAt(Step.MODULE_INIT, "dm_fx_lib", () -> modules.insmod(file("dm-fx-lib")));
         assertEquals(Errno.EBUSY, errnoOf(() -> modules.insmod(file("dm-fx-user"))));
         awaitMessage(KernelMessage.Level.WARNING, "dm_fx_user: gave up waiting for init of module dm_fx_lib.");
-        init.release();
-        assertNull(result(lib));
+        assertNull(lib.finish());
         assertFalse(loaded("dm_fx_user"));
     }
 

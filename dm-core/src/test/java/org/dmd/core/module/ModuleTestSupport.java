@@ -11,7 +11,9 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.stream.Collectors;
+import org.dmd.core.concurrent.Step;
 import org.dmd.core.errno.DmException;
 import org.dmd.core.errno.Errno;
 import org.dmd.core.event.Event;
@@ -99,6 +101,45 @@ public abstract class ModuleTestSupport {
 
     protected static <T> T result(Future<T> future) throws Exception {
         return future.get(20, TimeUnit.SECONDS);
+    }
+
+    /**
+     * Runs {@code call} in a new thread, interrupts it once {@code waiting} has seen it wait, and
+     * returns its errno.
+     */
+    protected static Errno interruptWhileWaiting(Call call, Runnable waiting) throws InterruptedException {
+        AtomicReference<Errno> errno = new AtomicReference<>();
+        Thread thread = new Thread(() -> errno.set(errnoOf(call)));
+        thread.start();
+        waiting.run();
+        thread.interrupt();
+        thread.join();
+        return errno.get();
+    }
+
+    /** Starts {@code call} in another thread and returns once it is parked at {@code step} for {@code subject}. */
+    protected ParkedCall parkedAt(Step step, Object subject, Call call) {
+        StepGate.Parking parking = gate.park(step, subject);
+        Future<Errno> outcome = async(call);
+        parking.awaitArrival();
+        return new ParkedCall(parking, outcome);
+    }
+
+    /** A call parked at a step in another thread until the test lets it finish. */
+    protected static final class ParkedCall {
+        private final StepGate.Parking parking;
+        private final Future<Errno> outcome;
+
+        private ParkedCall(StepGate.Parking parking, Future<Errno> outcome) {
+            this.parking = parking;
+            this.outcome = outcome;
+        }
+
+        /** Lets the call go on and returns its errno (null for success). */
+        public Errno finish() throws Exception {
+            parking.release();
+            return result(outcome);
+        }
     }
 
     protected ModuleLoader loader() {

@@ -8,8 +8,8 @@ import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.Future;
 import org.dmd.core.concurrent.Step;
+import org.dmd.core.errno.DmException;
 import org.dmd.core.errno.Errno;
-import org.dmd.core.testing.StepGate;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -24,26 +24,30 @@ class ParallelModprobeTest extends ModuleTestSupport {
     /** The module's state seen by each modprobe right after it returned. */
     private final List<ModuleState> stateAtReturn = new CopyOnWriteArrayList<>();
 
+    private void modprobeAndRecordState() throws DmException {
+        modules.modprobe("dm-fx-zero", false);
+        stateAtReturn.add(state(NAME));
+    }
+
     private Future<Errno> modprobe() {
-        return async(() -> {
-            modules.modprobe("dm-fx-zero", false);
-            stateAtReturn.add(state(NAME));
-        });
+        return async(this::modprobeAndRecordState);
+    }
+
+    /** A modprobe parked in the window where the module has a sysfs directory but no initstate yet. */
+    private ParkedCall modprobeInTheSysfsWindow() {
+        return parkedAt(Step.MODULE_SYSFS_DIR, NAME, this::modprobeAndRecordState);
     }
 
     @Test
     void threeParallelModprobesLoadOnceAndReturnOnlyOnceLive() throws Exception {
         start("", "");
-        StepGate.Parking window = gate.park(Step.MODULE_SYSFS_DIR, NAME);
-        Future<Errno> p1 = modprobe();
-        window.awaitArrival();
+        ParkedCall p1 = modprobeInTheSysfsWindow();
         assertEquals(InitState.COMING, modules.initstate(NAME), "kmod >= 20 reads the window as COMING");
         Future<Errno> p2 = modprobe();
         Future<Errno> p3 = modprobe();
         awaitSameFileWaiters(file("dm-fx-zero"), 2);
         assertFalse(p2.isDone() || p3.isDone(), "no modprobe may return while the module is COMING");
-        window.release();
-        assertNull(result(p1));
+        assertNull(p1.finish());
         assertNull(result(p2));
         assertNull(result(p3));
         assertEquals(List.of(ModuleState.LIVE, ModuleState.LIVE, ModuleState.LIVE), stateAtReturn);
@@ -54,14 +58,11 @@ class ParallelModprobeTest extends ModuleTestSupport {
     @Test
     void withoutSameFileCoalescingTheOthersWaitPatientlyAndStillSucceed() throws Exception {
         start("same-file=off", "");
-        StepGate.Parking window = gate.park(Step.MODULE_SYSFS_DIR, NAME);
-        Future<Errno> p1 = modprobe();
-        window.awaitArrival();
+        ParkedCall p1 = modprobeInTheSysfsWindow();
         Future<Errno> p2 = modprobe();
         Future<Errno> p3 = modprobe();
         awaitModuleWqWaiters(2);
-        window.release();
-        assertNull(result(p1));
+        assertNull(p1.finish());
         assertNull(result(p2), "EEXIST from the patient check is success for modprobe");
         assertNull(result(p3));
         assertEquals(List.of(ModuleState.LIVE, ModuleState.LIVE, ModuleState.LIVE), stateAtReturn);
@@ -71,29 +72,23 @@ class ParallelModprobeTest extends ModuleTestSupport {
     @Test
     void kmod18ReturnsSuccessWhileTheModuleIsStillComing() throws Exception {
         start("kmod=18", "");
-        StepGate.Parking window = gate.park(Step.MODULE_SYSFS_DIR, NAME);
-        Future<Errno> p1 = modprobe();
-        window.awaitArrival();
+        ParkedCall p1 = modprobeInTheSysfsWindow();
         assertEquals(InitState.BUILTIN, modules.initstate(NAME), "kmod 18 reads the window as built-in");
         assertNull(result(modprobe()), "the misreport: modprobe exits 0 before init has run");
         assertEquals(List.of(ModuleState.COMING), stateAtReturn);
         assertEquals(0, gate.count(Step.MODULE_INIT, NAME));
-        window.release();
-        assertNull(result(p1));
+        assertNull(p1.finish());
         assertEquals(1, gate.count(Step.MODULE_INIT, NAME));
     }
 
     @Test
     void oneFailedLoadFailsAllThreeModprobes() throws Exception {
         start("", "dm-fx-zero:errno=ENOMEM");
-        StepGate.Parking window = gate.park(Step.MODULE_SYSFS_DIR, NAME);
-        Future<Errno> p1 = modprobe();
-        window.awaitArrival();
+        ParkedCall p1 = modprobeInTheSysfsWindow();
         Future<Errno> p2 = modprobe();
         Future<Errno> p3 = modprobe();
         awaitSameFileWaiters(file("dm-fx-zero"), 2);
-        window.release();
-        assertEquals(Errno.ENOMEM, result(p1));
+        assertEquals(Errno.ENOMEM, p1.finish());
         assertEquals(Errno.ENOMEM, result(p2));
         assertEquals(Errno.ENOMEM, result(p3));
         assertFalse(loaded(NAME));
@@ -103,12 +98,9 @@ class ParallelModprobeTest extends ModuleTestSupport {
     void initstateFollowsTheLoadAndIsEnoentWhenAbsent() throws Exception {
         start("", "");
         assertEquals(Errno.ENOENT, errnoOf(() -> modules.initstate(NAME)));
-        StepGate.Parking init = gate.park(Step.MODULE_INIT, NAME);
-        Future<Errno> load = modprobe();
-        init.awaitArrival();
+        ParkedCall load = parkedAt(Step.MODULE_INIT, NAME, this::modprobeAndRecordState);
         assertEquals(InitState.COMING, modules.initstate("dm-fx-zero"));
-        init.release();
-        assertNull(result(load));
+        assertNull(load.finish());
         assertEquals(InitState.LIVE, modules.initstate(NAME));
         assertEquals(InitState.BUILTIN, modules.initstate("dm-fx-core"));
     }

@@ -13,7 +13,6 @@ import org.dmd.core.event.KernelMessage;
 import org.dmd.core.module.ModuleState;
 import org.dmd.core.module.ModuleTestSupport;
 import org.dmd.core.target.TargetType;
-import org.dmd.core.testing.StepGate;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -32,17 +31,19 @@ class ComingTypeTest extends ModuleTestSupport {
         return pool.submit(() -> targets().get(type));
     }
 
+    /** A modprobe of dm-fx-two, parked in its init after it registered its first type (still COMING). */
+    private ParkedCall loadAfterItsFirstRegistration() {
+        return parkedAt(Step.MODULE_INIT_REGISTERED, TWO, () -> modules.modprobe("dm-fx-two", false));
+    }
+
     @Test
     void aGetDuringInitWaitsAndTakesTheTypeOnceTheModuleIsLive() throws Exception {
         start("", "");
-        StepGate.Parking registered = gate.park(Step.MODULE_INIT_REGISTERED, TWO);
-        Future<Errno> load = async(() -> modules.modprobe("dm-fx-two", false));
-        registered.awaitArrival();
+        ParkedCall load = loadAfterItsFirstRegistration();
         Future<Optional<TypeRef<TargetType>>> get = getAsync("fx-two-a");
         awaitModuleWqWaiters(1);
         assertFalse(get.isDone(), "the type is registered but its module is COMING");
-        registered.release();
-        assertNull(result(load));
+        assertNull(load.finish());
         try (TypeRef<TargetType> ref = result(get).orElseThrow()) {
             assertEquals("fx-two-a", ref.type().name());
             assertEquals(ModuleState.LIVE, modules.find(TWO).orElseThrow().state());
@@ -54,13 +55,10 @@ class ComingTypeTest extends ModuleTestSupport {
     @Test
     void aGetDuringAnInitThatFailsMisses() throws Exception {
         start("", "dm-fx-two:fail-after-register=ENOMEM");
-        StepGate.Parking registered = gate.park(Step.MODULE_INIT_REGISTERED, TWO);
-        Future<Errno> load = async(() -> modules.modprobe("dm-fx-two", false));
-        registered.awaitArrival();
+        ParkedCall load = loadAfterItsFirstRegistration();
         Future<Optional<TypeRef<TargetType>>> get = getAsync("fx-two-a");
         awaitModuleWqWaiters(1);
-        registered.release();
-        assertEquals(Errno.ENOMEM, result(load));
+        assertEquals(Errno.ENOMEM, load.finish());
         assertEquals(Optional.empty(), result(get), "GOING: a miss (its autoload fails the same way)");
         assertFalse(modules.find(TWO).isPresent());
         assertEquals(0, modules.freedWhileReferenced());
@@ -69,13 +67,10 @@ class ComingTypeTest extends ModuleTestSupport {
     @Test
     void underTheTakePolicyAComingTypeIsHandedOutAndTheFreeUnderItIsReported() throws Exception {
         start("coming-types=take", "dm-fx-two:fail-after-register=ENOMEM");
-        StepGate.Parking registered = gate.park(Step.MODULE_INIT_REGISTERED, TWO);
-        Future<Errno> load = async(() -> modules.modprobe("dm-fx-two", false));
-        registered.awaitArrival();
+        ParkedCall load = loadAfterItsFirstRegistration();
         TypeRef<TargetType> ref = targets().get("fx-two-a").orElseThrow();
         assertEquals(ModuleState.COMING, modules.find(TWO).orElseThrow().state());
-        registered.release();
-        assertEquals(Errno.ENOMEM, result(load));
+        assertEquals(Errno.ENOMEM, load.finish());
         assertFalse(modules.find(TWO).isPresent(), "the kernel frees it regardless of the reference");
         assertEquals(1, modules.freedWhileReferenced());
         awaitMessage(KernelMessage.Level.WARNING, "dm_fx_two: freed after its init failed with 1 reference(s) still held");
@@ -100,18 +95,10 @@ class ComingTypeTest extends ModuleTestSupport {
     @Test
     void anInterruptedWaitIsEintr() throws Exception {
         start("", "");
-        StepGate.Parking registered = gate.park(Step.MODULE_INIT_REGISTERED, TWO);
-        Future<Errno> load = async(() -> modules.modprobe("dm-fx-two", false));
-        registered.awaitArrival();
-        AtomicReference<Errno> outcome = new AtomicReference<>();
-        Thread getter = new Thread(() -> outcome.set(errnoOf(() -> targets().get("fx-two-a"))));
-        getter.start();
-        awaitModuleWqWaiters(1);
-        getter.interrupt();
-        getter.join();
-        assertEquals(Errno.EINTR, outcome.get());
-        registered.release();
-        assertNull(result(load));
+        ParkedCall load = loadAfterItsFirstRegistration();
+        assertEquals(Errno.EINTR,
+                interruptWhileWaiting(() -> targets().get("fx-two-a"), () -> awaitModuleWqWaiters(1)));
+        assertNull(load.finish());
         assertEquals(0, modules.find(TWO).orElseThrow().refcount());
     }
 }

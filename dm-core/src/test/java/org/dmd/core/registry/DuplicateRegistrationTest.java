@@ -12,6 +12,7 @@ import org.dmd.core.errno.Errno;
 import org.dmd.core.module.LoadedModule;
 import org.dmd.core.module.ModuleTestSupport;
 import org.dmd.core.module.fixture.FxTypes;
+import org.dmd.core.target.PathSelectorType;
 import org.junit.jupiter.api.Test;
 
 /** Registration rules of the four registries (§2.1–§2.5, §2.8, R1, R3). */
@@ -36,6 +37,14 @@ class DuplicateRegistrationTest extends ModuleTestSupport {
         }
         registry.unregister(first, core);
         return errno;
+    }
+
+    /** Registers {@code type} for dm_fx_zero and takes it; unregisters it, then puts the reference. */
+    private <T extends RegisteredType> void putAfterUnregistering(TypeRegistry<T> registry, T type) throws DmException {
+        registry.register(type, zero);
+        TypeRef<T> ref = registry.get(type.name()).orElseThrow();
+        registry.unregister(type, zero);
+        ref.close();
     }
 
     private void assertDuplicateErrno(Errno expected) throws DmException {
@@ -77,10 +86,10 @@ class DuplicateRegistrationTest extends ModuleTestSupport {
     @Test
     void aPathSelectorInUseCannotBeUnregistered() throws Exception {
         startWith("");
-        TypeRegistry<org.dmd.core.target.PathSelectorType> selectors = modules.registries().pathSelectors();
+        TypeRegistry<PathSelectorType> selectors = modules.registries().pathSelectors();
         FxTypes.FxPathSelector type = new FxTypes.FxPathSelector("busy");
         selectors.register(type, zero);
-        TypeRef<org.dmd.core.target.PathSelectorType> ref = selectors.get("busy").orElseThrow();
+        TypeRef<PathSelectorType> ref = selectors.get("busy").orElseThrow();
         assertEquals(Errno.ETXTBSY, assertThrows(DmException.class, () -> selectors.unregister(type, zero)).errno());
         ref.close();
         selectors.unregister(type, zero);
@@ -91,18 +100,10 @@ class DuplicateRegistrationTest extends ModuleTestSupport {
     void aDirtyLogIsPutOnlyWhileStillRegisteredUnlikeAnExceptionStore() throws Exception {
         startWith("");
         Registries r = modules.registries();
-        FxTypes.FxDirtyLog log = new FxTypes.FxDirtyLog("late-log");
-        r.dirtyLogs().register(log, zero);
-        TypeRef<org.dmd.core.target.DirtyLogType> logRef = r.dirtyLogs().get("late-log").orElseThrow();
-        r.dirtyLogs().unregister(log, zero);
-        logRef.close();
+        putAfterUnregistering(r.dirtyLogs(), new FxTypes.FxDirtyLog("late-log"));
         assertEquals(1, zero.refcount(), "dm-log's put skips module_put for an unregistered type (kernel behaviour)");
 
-        FxTypes.FxExceptionStore store = new FxTypes.FxExceptionStore("late-store");
-        r.exceptionStores().register(store, zero);
-        TypeRef<org.dmd.core.target.ExceptionStoreType> storeRef = r.exceptionStores().get("late-store").orElseThrow();
-        r.exceptionStores().unregister(store, zero);
-        storeRef.close();
+        putAfterUnregistering(r.exceptionStores(), new FxTypes.FxExceptionStore("late-store"));
         assertEquals(1, zero.refcount(), "the exception store's put did drop its reference");
     }
 
