@@ -29,7 +29,6 @@ import org.dmd.core.testing.StepGate;
 import org.dmd.core.testing.TestLoops;
 import org.dmd.core.testing.TestRequests;
 import org.dmd.core.testing.TestTargets;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -58,18 +57,11 @@ class ParallelTargetAutoloadTest extends GatedDeviceMapperTest {
         ModulePolicy modulePolicy = ModulePolicy.parse(policy);
         ModuleFaults moduleFaults = ModuleFaults.parse(faults);
         restart(b -> b.modulePolicy(modulePolicy).moduleFaults(moduleFaults));
-        recorder = EventRecorder.on(dm);
+        recorder = recordEvents();
         TestLoops loops = new TestLoops(backing);
         leg0 = loops.attach(dm, 4096);
         leg1 = loops.attach(dm, 4096);
         DEVICES.forEach(this::create);
-    }
-
-    @AfterEach
-    void stopRecording() throws Exception {
-        if (recorder != null) {
-            recorder.close();
-        }
     }
 
     private String mirrorTable() {
@@ -78,6 +70,25 @@ class ParallelTargetAutoloadTest extends GatedDeviceMapperTest {
 
     private Async<DeviceInfo> loadMirror(String device) {
         return Async.start("load " + device, () -> dm.tableLoad(TestRequests.load(device, mirrorTable())));
+    }
+
+    /** Starts m0's mirror load and returns once it is parked at {@code parking} inside dm-mirror's load. */
+    private Async<DeviceInfo> firstLoadParkedAt(StepGate.Parking parking) {
+        Async<DeviceInfo> first = loadMirror("m0");
+        parking.awaitArrival();
+        return first;
+    }
+
+    /** {@code modprobe dm-mirror}. */
+    private Outcome<Replies.ModprobeDone> modprobeMirror() {
+        return Outcome.of(() -> dm.modprobe(TestRequests.modprobe(REQUEST)));
+    }
+
+    /** {@code modprobe dm-mirror} fails the way kmod reports an init that failed with EBUSY. */
+    private void assertModprobeFailsEbusy() {
+        Outcome<Replies.ModprobeDone> modprobe = modprobeMirror();
+        assertEquals(Errno.EBUSY, modprobe.errno());
+        assertEquals("could not insert 'dm_mirror': Device or resource busy", modprobe.message());
     }
 
     /** Module ADD uevents for {@code module}, recorded so far. */
@@ -99,8 +110,7 @@ class ParallelTargetAutoloadTest extends GatedDeviceMapperTest {
      */
     private List<Async<DeviceInfo>> threeOverlappingLoads(StepGate.Parking parked) {
         List<Async<DeviceInfo>> loads = new ArrayList<>();
-        loads.add(loadMirror("m0"));
-        parked.awaitArrival();
+        loads.add(firstLoadParkedAt(parked));
         loads.add(loadMirror("m1"));
         loads.add(loadMirror("m2"));
         await().atMost(StepGate.TIMEOUT).pollInterval(Duration.ofMillis(1))
@@ -156,8 +166,7 @@ class ParallelTargetAutoloadTest extends GatedDeviceMapperTest {
         start("same-file=off", "");
         StepGate.Parking init = gate.park(Step.MODULE_INIT, MODULE);
         List<Async<DeviceInfo>> loads = new ArrayList<>();
-        loads.add(loadMirror("m0"));
-        init.awaitArrival();
+        loads.add(firstLoadParkedAt(init));
         loads.add(loadMirror("m1"));
         loads.add(loadMirror("m2"));
         // The patient duplicate check: both wait on module_wq for the COMING module.
@@ -182,9 +191,7 @@ class ParallelTargetAutoloadTest extends GatedDeviceMapperTest {
         init.release();
 
         for (Async<DeviceInfo> load : loads) {
-            Outcome<DeviceInfo> outcome = load.await();
-            assertEquals(Errno.EINVAL, outcome.errno(), outcome::toString);
-            assertTrue(outcome.message().contains("unknown target type"), outcome.message());
+            load.await().assertFailed(Errno.EINVAL, "unknown target type");
         }
         assertEquals(1, gate.count(Step.MODULE_INIT, MODULE), "the waiters shared the first load's result");
         assertEquals(-1, CoreInvariants.refcount(dm, MODULE), "dm_mirror is absent");
@@ -205,9 +212,7 @@ class ParallelTargetAutoloadTest extends GatedDeviceMapperTest {
         init.release();
 
         for (Async<DeviceInfo> load : loads) {
-            Outcome<DeviceInfo> outcome = load.await();
-            assertEquals(Errno.EINVAL, outcome.errno(), outcome::toString);
-            assertTrue(outcome.message().contains("unknown target type"), outcome.message());
+            load.await().assertFailed(Errno.EINVAL, "unknown target type");
         }
         List<KernelMessage> overrides =
                 messagesContaining("init suspiciously returned -EEXIST: Overriding with -EBUSY");
@@ -217,9 +222,7 @@ class ParallelTargetAutoloadTest extends GatedDeviceMapperTest {
         assertEquals(-1, CoreInvariants.refcount(dm, MODULE));
 
         // modprobe reports the failure: EBUSY, never "already loaded".
-        Outcome<Replies.ModprobeDone> modprobe = Outcome.of(() -> dm.modprobe(TestRequests.modprobe(REQUEST)));
-        assertEquals(Errno.EBUSY, modprobe.errno());
-        assertEquals("could not insert 'dm_mirror': Device or resource busy", modprobe.message());
+        assertModprobeFailsEbusy();
         assertEquals(List.of(), moduleAdds(MODULE));
         CoreInvariants.assertNoTableHolds(dm);
     }
@@ -236,7 +239,7 @@ class ParallelTargetAutoloadTest extends GatedDeviceMapperTest {
         assertEquals(List.of(), messagesContaining("Overriding with -EBUSY"), "no safety net");
 
         // The misreport: modprobe takes the EEXIST for "already loaded" and succeeds ...
-        assertTrue(Outcome.of(() -> dm.modprobe(TestRequests.modprobe(REQUEST))).ok(), "modprobe exits 0");
+        assertTrue(modprobeMirror().ok(), "modprobe exits 0");
         // ... while the module is not there.
         assertEquals(-1, CoreInvariants.refcount(dm, MODULE), "dm_mirror is absent although modprobe succeeded");
         assertEquals(List.of(), moduleAdds(MODULE));
@@ -246,9 +249,7 @@ class ParallelTargetAutoloadTest extends GatedDeviceMapperTest {
     void aDuplicateRegistrationFailsInitWithTheRegistrysErrnoEbusyByDefault() throws Exception {
         start("", "");
         registerMirrorAsBuiltin();
-        Outcome<Replies.ModprobeDone> modprobe = Outcome.of(() -> dm.modprobe(TestRequests.modprobe(REQUEST)));
-        assertEquals(Errno.EBUSY, modprobe.errno());
-        assertEquals("could not insert 'dm_mirror': Device or resource busy", modprobe.message());
+        assertModprobeFailsEbusy();
         assertEquals(1, messagesContaining("dm_register_target: 'mirror' target already registered").size());
         assertEquals(-1, CoreInvariants.refcount(dm, MODULE));
     }
@@ -257,7 +258,7 @@ class ParallelTargetAutoloadTest extends GatedDeviceMapperTest {
     void aDuplicateRegistrationUnderTheLegacyRegistryIsTheSeed000Misreport() throws Exception {
         start("safety-net=off,registry-dup=EEXIST", "");
         registerMirrorAsBuiltin();
-        assertTrue(Outcome.of(() -> dm.modprobe(TestRequests.modprobe(REQUEST))).ok(),
+        assertTrue(modprobeMirror().ok(),
                 "dm_register_target's EEXIST left init, and kmod took it for 'already loaded'");
         assertEquals(1, messagesContaining("dm_register_target: 'mirror' target already registered").size());
         assertEquals(-1, CoreInvariants.refcount(dm, MODULE), "yet dm_mirror is not loaded");
@@ -274,17 +275,13 @@ class ParallelTargetAutoloadTest extends GatedDeviceMapperTest {
     void underKmod18AConcurrentRequestReturnsWhileTheModuleIsComingAndItsLoadFails() throws Exception {
         start("kmod=18,coming-types=take", "");
         StepGate.Parking sysfsWindow = gate.park(Step.MODULE_SYSFS_DIR, MODULE);
-        Async<DeviceInfo> first = loadMirror("m0");
-        sysfsWindow.awaitArrival();
+        Async<DeviceInfo> first = firstLoadParkedAt(sysfsWindow);
 
         // kmod 18 reads the sysfs directory without initstate as "built in": modprobe returns at
         // once, the type is not registered yet, and the load fails although the module is loading.
-        Outcome<DeviceInfo> second = loadMirror("m1").await();
-        assertEquals(Errno.EINVAL, second.errno(), second::toString);
-        assertTrue(second.message().contains("unknown target type"), second.message());
+        loadMirror("m1").await().assertFailed(Errno.EINVAL, "unknown target type");
         assertEquals("COMING", CoreInvariants.moduleState(dm, MODULE), "the request returned while COMING");
-        assertTrue(Outcome.of(() -> dm.modprobe(TestRequests.modprobe(REQUEST))).ok(),
-                "and modprobe itself says success before init has run");
+        assertTrue(modprobeMirror().ok(), "and modprobe itself says success before init has run");
         assertEquals(0, gate.count(Step.MODULE_INIT, MODULE));
 
         sysfsWindow.release();
@@ -296,8 +293,7 @@ class ParallelTargetAutoloadTest extends GatedDeviceMapperTest {
     void underKmod20TheSameInterleavingWaitsForTheModuleAndSucceeds() throws Exception {
         start("", "");
         StepGate.Parking sysfsWindow = gate.park(Step.MODULE_SYSFS_DIR, MODULE);
-        Async<DeviceInfo> first = loadMirror("m0");
-        sysfsWindow.awaitArrival();
+        Async<DeviceInfo> first = firstLoadParkedAt(sysfsWindow);
         Async<DeviceInfo> second = loadMirror("m1");
         second.awaitBlockedIn("awaitResult");
         assertFalse(second.isDone(), "the request does not return while the module is COMING");
@@ -312,8 +308,7 @@ class ParallelTargetAutoloadTest extends GatedDeviceMapperTest {
     void underTheKernelsComingTypesPolicyATypeIsUsedBeforeItsModuleIsLive() throws Exception {
         start("coming-types=take", "");
         StepGate.Parking registered = gate.park(Step.MODULE_INIT_REGISTERED, MODULE);
-        Async<DeviceInfo> first = loadMirror("m0");
-        registered.awaitArrival();
+        Async<DeviceInfo> first = firstLoadParkedAt(registered);
 
         DeviceInfo second = loadMirror("m1").await().value();
         assertTrue(second.flags().contains(DmFlag.INACTIVE_PRESENT));
@@ -328,8 +323,7 @@ class ParallelTargetAutoloadTest extends GatedDeviceMapperTest {
     void byDefaultATypeOfAComingModuleIsHandedOutOnlyOnceTheModuleIsLive() throws Exception {
         start("", "");
         StepGate.Parking registered = gate.park(Step.MODULE_INIT_REGISTERED, MODULE);
-        Async<DeviceInfo> first = loadMirror("m0");
-        registered.awaitArrival();
+        Async<DeviceInfo> first = firstLoadParkedAt(registered);
 
         Async<DeviceInfo> second = loadMirror("m1");
         second.awaitBlockedIn("awaitSettled");
@@ -344,8 +338,7 @@ class ParallelTargetAutoloadTest extends GatedDeviceMapperTest {
     void whenInitFailsAfterRegisteringTheKernelPolicyLeavesATableOnAFreedModule() throws Exception {
         start("coming-types=take", "dm-mirror:fail-after-register=ENOMEM");
         StepGate.Parking registered = gate.park(Step.MODULE_INIT_REGISTERED, MODULE);
-        Async<DeviceInfo> first = loadMirror("m0");
-        registered.awaitArrival();
+        Async<DeviceInfo> first = firstLoadParkedAt(registered);
         assertTrue(loadMirror("m1").await().ok(), "m1 took the type while dm_mirror was COMING");
         registered.release();
         assertEquals(Errno.EINVAL, first.await().errno());
@@ -360,8 +353,7 @@ class ParallelTargetAutoloadTest extends GatedDeviceMapperTest {
     void whenInitFailsAfterRegisteringTheDefaultPolicyNeverHandsOutTheType() throws Exception {
         start("", "dm-mirror:fail-after-register=ENOMEM");
         StepGate.Parking registered = gate.park(Step.MODULE_INIT_REGISTERED, MODULE);
-        Async<DeviceInfo> first = loadMirror("m0");
-        registered.awaitArrival();
+        Async<DeviceInfo> first = firstLoadParkedAt(registered);
         Async<DeviceInfo> second = loadMirror("m1");
         second.awaitBlockedIn("awaitSettled");
         registered.release();
@@ -393,9 +385,7 @@ class ParallelTargetAutoloadTest extends GatedDeviceMapperTest {
             waiting.awaitBlockedIn("awaitResult"); // each holds one of the cap's slots
         }
         // One request too many: it waits for a slot (5 s in the kernel), then gives up.
-        Outcome<DeviceInfo> over = loadMirror("c" + cap).await();
-        assertEquals(Errno.EINVAL, over.errno(), over::toString);
-        assertTrue(over.message().contains("unknown target type"), over.message());
+        loadMirror("c" + cap).await().assertFailed(Errno.EINVAL, "unknown target type");
         assertEquals(1, messagesContaining("request_module: modprobe dm-mirror cannot be processed, kmod busy with "
                 + cap + " threads").size());
 

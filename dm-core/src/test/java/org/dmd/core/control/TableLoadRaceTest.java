@@ -24,7 +24,6 @@ import org.dmd.core.testing.Outcome;
 import org.dmd.core.testing.StepGate;
 import org.dmd.core.testing.TestLoops;
 import org.dmd.core.testing.TestRequests;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -49,13 +48,8 @@ class TableLoadRaceTest extends GatedDeviceMapperTest {
         TestLoops loops = new TestLoops(backing);
         loop0 = loops.attach(dm, 4096);
         loop1 = loops.attach(dm, 4096);
-        recorder = EventRecorder.on(dm);
+        recorder = recordEvents();
         create("d");
-    }
-
-    @AfterEach
-    void stopRecording() throws Exception {
-        recorder.close();
     }
 
     private String overLoop0() {

@@ -24,7 +24,6 @@ import org.dmd.core.testing.Outcome;
 import org.dmd.core.testing.StepGate;
 import org.dmd.core.testing.TestLoops;
 import org.dmd.core.testing.TestRequests;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -53,16 +52,9 @@ class TableStressTest extends GatedDeviceMapperTest {
     private final List<String> loops = new ArrayList<>();
     private EventRecorder recorder;
 
-    @AfterEach
-    void stopRecording() throws Exception {
-        if (recorder != null) {
-            recorder.close();
-        }
-    }
-
     @Test
     void randomTableCommandsOnCollidingNamesKeepEveryInvariant() {
-        recorder = EventRecorder.on(dm);
+        recorder = recordEvents();
         TestLoops attach = new TestLoops(backing);
         for (int i = 0; i < 3; i++) {
             loops.add(attach.attach(dm, 8192));

@@ -26,7 +26,6 @@ import org.dmd.core.testing.Outcome;
 import org.dmd.core.testing.TestLoops;
 import org.dmd.core.testing.TestRequests;
 import org.dmd.core.testing.TestTargets;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -62,17 +61,12 @@ class TableValidationTest extends GatedDeviceMapperTest {
         for (String module : List.of("dm-zero", "dm-multipath", "dm-round-robin")) {
             Outcome.of(() -> dm.modprobe(TestRequests.modprobe(module))).value();
         }
-        recorder = EventRecorder.on(dm);
+        recorder = recordEvents();
         // Device v: a bio-based device with a live table and a staged one, both holding things.
         create("v");
         load("v", "0 1024 linear " + loop0 + " 0\n1024 1024 zero");
         Outcome.of(() -> dm.devSuspend(TestRequests.resume("v"))).value();
         load("v", "0 512 linear " + loop1 + " 0\n512 512 zero");
-    }
-
-    @AfterEach
-    void stopRecording() throws Exception {
-        recorder.close();
     }
 
     private void load(String device, String table) {

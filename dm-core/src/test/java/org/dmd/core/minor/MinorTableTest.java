@@ -72,8 +72,7 @@ class MinorTableTest {
             table.reserve(7);
             return null;
         });
-        assertEquals(Errno.EBUSY, again.errno());
-        assertTrue(again.message().contains("minor 7 is reserved"), again.message());
+        again.assertFailed(Errno.EBUSY, "minor 7 is reserved");
         table.publish(new TestEntry(7));
         assertEquals(Errno.EBUSY, errnoOf(() -> {
             table.reserve(7);

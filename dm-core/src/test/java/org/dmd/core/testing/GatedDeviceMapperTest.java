@@ -1,5 +1,6 @@
 package org.dmd.core.testing;
 
+import java.util.ArrayList;
 import java.util.List;
 import java.util.function.UnaryOperator;
 import org.dmd.core.control.DeviceMapper;
@@ -11,12 +12,15 @@ import org.junit.jupiter.api.AfterEach;
 /**
  * Base of race tests: a fresh {@link DeviceMapper} whose lifecycle steps go through a
  * {@link StepGate}, closed after each test (releasing any parked thread and failing the test if a
- * parked thread timed out), plus the few calls every race test makes. A test that needs other
+ * parked thread timed out), event recorders closed after each test, plus the few calls every race
+ * test makes. A test that needs other
  * settings (a module policy, injected module faults) calls {@link #restart} first.
  */
 public abstract class GatedDeviceMapperTest {
 
     protected final StepGate gate = new StepGate();
+    /** Recorders {@link #recordEvents} started; closed after the test. */
+    private final List<EventRecorder> recorders = new ArrayList<>();
     /** The DeviceMapper under test; replaced only by {@link #restart}, before the test uses it. */
     protected DeviceMapper dm = DeviceMapper.builder().steps(gate).build();
 
@@ -30,12 +34,25 @@ public abstract class GatedDeviceMapperTest {
         return dm;
     }
 
+    /** Records the events of {@link #dm} from now on; the recorder is closed after the test. */
+    protected EventRecorder recordEvents() {
+        EventRecorder recorder = EventRecorder.on(dm);
+        recorders.add(recorder);
+        return recorder;
+    }
+
     @AfterEach
-    void closeGate() {
+    void closeGate() throws Exception {
         try {
-            gate.close();
+            for (EventRecorder recorder : recorders) {
+                recorder.close();
+            }
         } finally {
-            dm.close();
+            try {
+                gate.close();
+            } finally {
+                dm.close();
+            }
         }
     }
 

@@ -1,5 +1,8 @@
 package org.dmd.core.testing;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
 import org.dmd.core.errno.DmException;
 import org.dmd.core.errno.Errno;
 
@@ -65,6 +68,12 @@ public final class Outcome<T> {
             throw new AssertionError("expected a failure, got " + value);
         }
         return failure.getMessage();
+    }
+
+    /** Fails the test unless the command failed with {@code expected} and a message containing {@code fragment}. */
+    public void assertFailed(Errno expected, String fragment) {
+        assertEquals(expected, errno(), this::toString);
+        assertTrue(message().contains(fragment), this::message);
     }
 
     @Override
