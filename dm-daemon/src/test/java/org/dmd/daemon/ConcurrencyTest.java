@@ -64,6 +64,13 @@ class ConcurrencyTest {
         assertTrue(waitRegistered.await(WAIT.toSeconds(), TimeUnit.SECONDS), "DEV_WAIT never registered");
     }
 
+    /** Sends DEV_WAIT for {@code name} at the event number it was {@code created} with; returns once it waits. */
+    private long devWait(WireClient client, String name, JsonNode created) throws IOException, InterruptedException {
+        long id = client.send("DEV_WAIT", "name", name, "eventNr", created.get("eventNr").asLong());
+        awaitWaitRegistered();
+        return id;
+    }
+
     @Test
     void oneConnectionIsAnsweredInOrderWhileAnotherIsServed() throws Exception {
         start("slow", config -> config);
@@ -100,8 +107,7 @@ class ConcurrencyTest {
         WireClient waiter = daemon.client();
         WireClient other = daemon.client();
         JsonNode created = waiter.ok("DEV_CREATE", "name", "w");
-        long wait = waiter.send("DEV_WAIT", "name", "w", "eventNr", created.get("eventNr").asLong());
-        awaitWaitRegistered();
+        long wait = devWait(waiter, "w", created);
 
         other.ok("VERSION");
         other.ok("DEV_CREATE", "name", "x");
@@ -121,8 +127,7 @@ class ConcurrencyTest {
         JsonNode created = waiter.ok("DEV_CREATE", "name", "w");
         int minor = minor(created);
         int holdersBefore = daemon.device(minor).holders();
-        waiter.send("DEV_WAIT", "name", "w", "eventNr", created.get("eventNr").asLong());
-        awaitWaitRegistered();
+        devWait(waiter, "w", created);
         assertEquals(holdersBefore + 1, daemon.device(minor).holders(), "the waiter holds the device");
 
         waiter.close();
@@ -194,8 +199,7 @@ class ConcurrencyTest {
         try (LogCapture log = new LogCapture(IdleCloser.class)) {
             WireClient waiter = daemon.client();
             JsonNode created = waiter.ok("DEV_CREATE", "name", "w");
-            long wait = waiter.send("DEV_WAIT", "name", "w", "eventNr", created.get("eventNr").asLong());
-            awaitWaitRegistered();
+            long wait = devWait(waiter, "w", created);
             log.await("kept open", 2);
 
             daemon.client().ok("DEV_REMOVE", "name", "w");

@@ -31,6 +31,13 @@ class ControlSocketTest {
                 StepHook.NONE);
     }
 
+    /** The directory dmd makes for its socket: {@code dmd} in the test's directory, mode 0700. */
+    private Path privateSocketDir() throws IOException {
+        Path socketDir = Files.createDirectory(dir.resolve("dmd"));
+        Files.setPosixFilePermissions(socketDir, PosixFilePermissions.fromString("rwx------"));
+        return socketDir;
+    }
+
     @Test
     void createsAPrivateDirectoryAndAnOwnerOnlySocket() throws Exception {
         Path socketDir = dir.resolve("run").resolve("dmd");
@@ -85,8 +92,7 @@ class ControlSocketTest {
 
     @Test
     void staleSocketIsReplaced() throws Exception {
-        Path socketDir = Files.createDirectory(dir.resolve("dmd"));
-        Files.setPosixFilePermissions(socketDir, PosixFilePermissions.fromString("rwx------"));
+        Path socketDir = privateSocketDir();
         Path socket = socketDir.resolve("control.sock");
         try (ServerSocketChannel dead = ServerSocketChannel.open(StandardProtocolFamily.UNIX)) {
             dead.bind(UnixDomainSocketAddress.of(socket));
@@ -100,8 +106,7 @@ class ControlSocketTest {
 
     @Test
     void socketAcceptedOnByAnotherProgramIsLeftAlone() throws Exception {
-        Path socketDir = Files.createDirectory(dir.resolve("dmd"));
-        Files.setPosixFilePermissions(socketDir, PosixFilePermissions.fromString("rwx------"));
+        Path socketDir = privateSocketDir();
         Path socket = socketDir.resolve("control.sock");
         try (ServerSocketChannel other = ServerSocketChannel.open(StandardProtocolFamily.UNIX)) {
             other.bind(UnixDomainSocketAddress.of(socket));
@@ -112,8 +117,7 @@ class ControlSocketTest {
 
     @Test
     void aFileThatIsNotASocketIsRefused() throws IOException {
-        Path socketDir = Files.createDirectory(dir.resolve("dmd"));
-        Files.setPosixFilePermissions(socketDir, PosixFilePermissions.fromString("rwx------"));
+        Path socketDir = privateSocketDir();
         Files.writeString(socketDir.resolve("control.sock"), "not a socket");
         StartupException refused = assertThrows(StartupException.class, () -> start(socketDir, 0600));
         assertTrue(refused.getMessage().endsWith("control.sock exists and is not a socket; remove it or choose another "
