@@ -16,6 +16,7 @@ import org.dmd.core.testing.CoreInvariants;
 import org.dmd.core.testing.EventRecorder;
 import org.dmd.core.testing.GatedDeviceMapperTest;
 import org.dmd.core.testing.Outcome;
+import org.dmd.core.testing.Parked;
 import org.dmd.core.testing.StepGate;
 import org.dmd.core.testing.TestRequests;
 import org.junit.jupiter.api.Test;
@@ -52,9 +53,8 @@ class CreateVsLookupRaceTest extends GatedDeviceMapperTest {
 
     @Test
     void betweenPublishAndHashTheDeviceIsInvisibleToNameAndNumberLookups() {
-        StepGate.Parking published = gate.park(Step.CREATE_PUBLISHED, "a");
-        Async<DeviceInfo> creator = Async.start("create a", () -> dm.devCreate(TestRequests.create("a")));
-        published.awaitArrival();
+        Parked<DeviceInfo> creator = Parked.start(gate.park(Step.CREATE_PUBLISHED, "a"), "create a",
+                () -> dm.devCreate(TestRequests.create("a")));
 
         assertEquals(Errno.ENXIO, statusByDev(dev(0)).errno());
         assertEquals(Errno.ENXIO, status("a").errno());
@@ -63,8 +63,7 @@ class CreateVsLookupRaceTest extends GatedDeviceMapperTest {
         sameMinor.assertFailed(Errno.ENXIO, "minor 0 is in use");
         assertEquals(List.of(), names());
 
-        published.release();
-        assertTrue(creator.await().ok());
+        assertTrue(creator.finish().ok());
         assertTrue(status("a").ok());
         CoreInvariants.assertSettled(dm);
     }
@@ -132,13 +131,11 @@ class CreateVsLookupRaceTest extends GatedDeviceMapperTest {
     @Test
     void noUeventAnnouncesADeviceBeforeItsFirstTableLoad() throws Exception {
         try (EventRecorder events = EventRecorder.on(dm)) {
-            StepGate.Parking hashed = gate.park(Step.CREATE_HASHED, "a");
-            Async<DeviceInfo> creator = Async.start("create a", () -> dm.devCreate(TestRequests.create("a", "U")));
-            hashed.awaitArrival();
+            Parked<DeviceInfo> creator = Parked.start(gate.park(Step.CREATE_HASHED, "a"), "create a",
+                    () -> dm.devCreate(TestRequests.create("a", "U")));
             events.sync();
             assertEquals(List.of(), events.uevents(), "a uevent while the create is in flight");
-            hashed.release();
-            creator.await().value();
+            creator.finish().value();
 
             Removed removed = Outcome.of(() -> dm.devRemove(TestRequests.remove("a"))).value();
             assertFalse(removed.flags().contains(DmFlag.UEVENT_GENERATED), "a table-less device has no disk to remove");

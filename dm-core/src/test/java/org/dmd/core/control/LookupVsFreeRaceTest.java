@@ -12,7 +12,7 @@ import org.dmd.core.testing.Async;
 import org.dmd.core.testing.CoreInvariants;
 import org.dmd.core.testing.GatedDeviceMapperTest;
 import org.dmd.core.testing.Outcome;
-import org.dmd.core.testing.StepGate;
+import org.dmd.core.testing.Parked;
 import org.dmd.core.testing.TestRequests;
 import org.junit.jupiter.api.Test;
 
@@ -26,9 +26,8 @@ class LookupVsFreeRaceTest extends GatedDeviceMapperTest {
     @Test
     void lookupsRacingTheLastPutNeverReturnTheDyingDeviceAndItsMinorWaitsForRelease() {
         assertEquals(dev(0), create("a").dev());
-        StepGate.Parking lastPut = gate.park(Step.PUT_MAY_BE_LAST, 0);
-        Async<Removed> remover = Async.start("remove a", () -> dm.devRemove(TestRequests.remove("a")));
-        lastPut.awaitArrival();
+        Parked<Removed> remover = Parked.start(gate.park(Step.PUT_MAY_BE_LAST, 0), "remove a",
+                () -> dm.devRemove(TestRequests.remove("a")));
 
         assertEquals(Errno.ENXIO, status("a").errno());
         assertEquals(Errno.ENXIO, statusByDev(dev(0)).errno());
@@ -38,8 +37,7 @@ class LookupVsFreeRaceTest extends GatedDeviceMapperTest {
         assertEquals(dev(1), create("c").dev(), "an any-minor create must not get the dying device's minor");
         assertFalse(dm.minors().isFree(0));
 
-        lastPut.release();
-        assertTrue(remover.await().ok());
+        assertTrue(remover.finish().ok());
         assertTrue(dm.minors().isFree(0));
         assertEquals(dev(0), Outcome.of(() -> dm.devCreate(TestRequests.createAt("d", dev(0)))).value().dev());
         dm.removeAll(TestRequests.removeAll());
@@ -49,9 +47,8 @@ class LookupVsFreeRaceTest extends GatedDeviceMapperTest {
     @Test
     void aLookupThatTookItsReferenceFirstMakesDestroyWaitAndThenSeesTheDeviceGone() {
         create("a");
-        StepGate.Parking cleared = gate.park(Step.CLEAR_FOUND, "a");
-        Async<DeviceInfo> clearer = Async.start("clear a", () -> dm.tableClear(TestRequests.clear("a")));
-        cleared.awaitArrival();
+        Parked<DeviceInfo> clearer = Parked.start(gate.park(Step.CLEAR_FOUND, "a"), "clear a",
+                () -> dm.tableClear(TestRequests.clear("a")));
 
         Async<Removed> remover = Async.start("remove a", () -> dm.devRemove(TestRequests.remove("a")));
         remover.awaitBlockedIn("awaitRelease");
@@ -60,8 +57,7 @@ class LookupVsFreeRaceTest extends GatedDeviceMapperTest {
         assertFalse(dm.minors().isFree(0), "the minor is reused only after the last holder is gone");
         assertEquals(dev(1), create("a").dev(), "the name is free as soon as the device is unhashed");
 
-        cleared.release();
-        assertEquals(Errno.ENXIO, clearer.await().errno(), "the clear finds its device removed meanwhile");
+        assertEquals(Errno.ENXIO, clearer.finish().errno(), "the clear finds its device removed meanwhile");
         assertTrue(remover.await().ok());
         assertTrue(dm.minors().isFree(0));
         CoreInvariants.assertSettled(dm);

@@ -25,6 +25,7 @@ import org.dmd.core.testing.CoreInvariants;
 import org.dmd.core.testing.EventRecorder;
 import org.dmd.core.testing.GatedDeviceMapperTest;
 import org.dmd.core.testing.Outcome;
+import org.dmd.core.testing.Parked;
 import org.dmd.core.testing.StepGate;
 import org.dmd.core.testing.TestLoops;
 import org.dmd.core.testing.TestRequests;
@@ -68,15 +69,17 @@ class ParallelTargetAutoloadTest extends GatedDeviceMapperTest {
         return "0 4096 mirror core 1 1024 2 " + leg0 + " 0 " + leg1 + " 0";
     }
 
-    private Async<DeviceInfo> loadMirror(String device) {
-        return Async.start("load " + device, () -> dm.tableLoad(TestRequests.load(device, mirrorTable())));
+    private Outcome.Call<DeviceInfo> mirrorLoad(String device) {
+        return () -> dm.tableLoad(TestRequests.load(device, mirrorTable()));
     }
 
-    /** Starts m0's mirror load and returns once it is parked at {@code parking} inside dm-mirror's load. */
-    private Async<DeviceInfo> firstLoadParkedAt(StepGate.Parking parking) {
-        Async<DeviceInfo> first = loadMirror("m0");
-        parking.awaitArrival();
-        return first;
+    private Async<DeviceInfo> loadMirror(String device) {
+        return Async.start("load " + device, mirrorLoad(device));
+    }
+
+    /** Starts m0's mirror load and returns once it is parked at {@code step} inside dm-mirror's load. */
+    private Parked<DeviceInfo> firstLoadParkedAt(Step step) {
+        return Parked.start(gate.park(step, MODULE), "load m0", mirrorLoad("m0"));
     }
 
     /** {@code modprobe dm-mirror}. */
@@ -110,7 +113,8 @@ class ParallelTargetAutoloadTest extends GatedDeviceMapperTest {
      */
     private List<Async<DeviceInfo>> threeOverlappingLoads(StepGate.Parking parked) {
         List<Async<DeviceInfo>> loads = new ArrayList<>();
-        loads.add(firstLoadParkedAt(parked));
+        loads.add(loadMirror("m0"));
+        parked.awaitArrival();
         loads.add(loadMirror("m1"));
         loads.add(loadMirror("m2"));
         await().atMost(StepGate.TIMEOUT).pollInterval(Duration.ofMillis(1))
@@ -166,7 +170,8 @@ class ParallelTargetAutoloadTest extends GatedDeviceMapperTest {
         start("same-file=off", "");
         StepGate.Parking init = gate.park(Step.MODULE_INIT, MODULE);
         List<Async<DeviceInfo>> loads = new ArrayList<>();
-        loads.add(firstLoadParkedAt(init));
+        loads.add(loadMirror("m0"));
+        init.awaitArrival();
         loads.add(loadMirror("m1"));
         loads.add(loadMirror("m2"));
         // The patient duplicate check: both wait on module_wq for the COMING module.
@@ -274,8 +279,7 @@ class ParallelTargetAutoloadTest extends GatedDeviceMapperTest {
     @Test
     void underKmod18AConcurrentRequestReturnsWhileTheModuleIsComingAndItsLoadFails() throws Exception {
         start("kmod=18,coming-types=take", "");
-        StepGate.Parking sysfsWindow = gate.park(Step.MODULE_SYSFS_DIR, MODULE);
-        Async<DeviceInfo> first = firstLoadParkedAt(sysfsWindow);
+        Parked<DeviceInfo> first = firstLoadParkedAt(Step.MODULE_SYSFS_DIR);
 
         // kmod 18 reads the sysfs directory without initstate as "built in": modprobe returns at
         // once, the type is not registered yet, and the load fails although the module is loading.
@@ -284,22 +288,19 @@ class ParallelTargetAutoloadTest extends GatedDeviceMapperTest {
         assertTrue(modprobeMirror().ok(), "and modprobe itself says success before init has run");
         assertEquals(0, gate.count(Step.MODULE_INIT, MODULE));
 
-        sysfsWindow.release();
-        first.await().value();
+        first.finish().value();
         assertEquals(1, CoreInvariants.refcount(dm, MODULE));
     }
 
     @Test
     void underKmod20TheSameInterleavingWaitsForTheModuleAndSucceeds() throws Exception {
         start("", "");
-        StepGate.Parking sysfsWindow = gate.park(Step.MODULE_SYSFS_DIR, MODULE);
-        Async<DeviceInfo> first = firstLoadParkedAt(sysfsWindow);
+        Parked<DeviceInfo> first = firstLoadParkedAt(Step.MODULE_SYSFS_DIR);
         Async<DeviceInfo> second = loadMirror("m1");
         second.awaitBlockedIn("awaitResult");
         assertFalse(second.isDone(), "the request does not return while the module is COMING");
 
-        sysfsWindow.release();
-        first.await().value();
+        first.finish().value();
         second.await().value();
         assertEquals(2, CoreInvariants.refcount(dm, MODULE));
     }
@@ -307,28 +308,24 @@ class ParallelTargetAutoloadTest extends GatedDeviceMapperTest {
     @Test
     void underTheKernelsComingTypesPolicyATypeIsUsedBeforeItsModuleIsLive() throws Exception {
         start("coming-types=take", "");
-        StepGate.Parking registered = gate.park(Step.MODULE_INIT_REGISTERED, MODULE);
-        Async<DeviceInfo> first = firstLoadParkedAt(registered);
+        Parked<DeviceInfo> first = firstLoadParkedAt(Step.MODULE_INIT_REGISTERED);
 
         DeviceInfo second = loadMirror("m1").await().value();
         assertTrue(second.flags().contains(DmFlag.INACTIVE_PRESENT));
         assertEquals("COMING", CoreInvariants.moduleState(dm, MODULE), "m1's table took a type of a COMING module");
 
-        registered.release();
-        first.await().value();
+        first.finish().value();
         assertEquals(2, CoreInvariants.refcount(dm, MODULE));
     }
 
     @Test
     void byDefaultATypeOfAComingModuleIsHandedOutOnlyOnceTheModuleIsLive() throws Exception {
         start("", "");
-        StepGate.Parking registered = gate.park(Step.MODULE_INIT_REGISTERED, MODULE);
-        Async<DeviceInfo> first = firstLoadParkedAt(registered);
+        Parked<DeviceInfo> first = firstLoadParkedAt(Step.MODULE_INIT_REGISTERED);
 
         Async<DeviceInfo> second = loadMirror("m1");
         second.awaitBlockedIn("awaitSettled");
-        registered.release();
-        first.await().value();
+        first.finish().value();
         second.await().value();
         assertEquals(2, CoreInvariants.refcount(dm, MODULE));
         assertEquals(0, dm.modules().freedWhileReferenced());
@@ -337,11 +334,9 @@ class ParallelTargetAutoloadTest extends GatedDeviceMapperTest {
     @Test
     void whenInitFailsAfterRegisteringTheKernelPolicyLeavesATableOnAFreedModule() throws Exception {
         start("coming-types=take", "dm-mirror:fail-after-register=ENOMEM");
-        StepGate.Parking registered = gate.park(Step.MODULE_INIT_REGISTERED, MODULE);
-        Async<DeviceInfo> first = firstLoadParkedAt(registered);
+        Parked<DeviceInfo> first = firstLoadParkedAt(Step.MODULE_INIT_REGISTERED);
         assertTrue(loadMirror("m1").await().ok(), "m1 took the type while dm_mirror was COMING");
-        registered.release();
-        assertEquals(Errno.EINVAL, first.await().errno());
+        assertEquals(Errno.EINVAL, first.finish().errno());
 
         // The hazard of kernel-semantics §1.17 M4, detected and reported.
         assertEquals(1, dm.modules().freedWhileReferenced());
@@ -352,13 +347,11 @@ class ParallelTargetAutoloadTest extends GatedDeviceMapperTest {
     @Test
     void whenInitFailsAfterRegisteringTheDefaultPolicyNeverHandsOutTheType() throws Exception {
         start("", "dm-mirror:fail-after-register=ENOMEM");
-        StepGate.Parking registered = gate.park(Step.MODULE_INIT_REGISTERED, MODULE);
-        Async<DeviceInfo> first = firstLoadParkedAt(registered);
+        Parked<DeviceInfo> first = firstLoadParkedAt(Step.MODULE_INIT_REGISTERED);
         Async<DeviceInfo> second = loadMirror("m1");
         second.awaitBlockedIn("awaitSettled");
-        registered.release();
 
-        assertEquals(Errno.EINVAL, first.await().errno());
+        assertEquals(Errno.EINVAL, first.finish().errno());
         assertEquals(Errno.EINVAL, second.await().errno(), "GOING owner: a miss, and its own autoload fails too");
         assertEquals(0, dm.modules().freedWhileReferenced(), "never a table whose type module has been freed");
         assertEquals(-1, CoreInvariants.refcount(dm, MODULE));

@@ -16,7 +16,7 @@ import org.dmd.core.testing.CoreInvariants;
 import org.dmd.core.testing.EventRecorder;
 import org.dmd.core.testing.GatedDeviceMapperTest;
 import org.dmd.core.testing.Outcome;
-import org.dmd.core.testing.StepGate;
+import org.dmd.core.testing.Parked;
 import org.dmd.core.testing.TestRequests;
 import org.junit.jupiter.api.Test;
 
@@ -32,15 +32,13 @@ class RemoveAllRaceTest extends GatedDeviceMapperTest {
     void devicesCreatedDuringTheWalkAreRemovedToo() {
         create("b");
         create("c");
-        StepGate.Parking restart = gate.park(Step.REMOVE_ALL_RESTART, 1);
-        Async<RemoveAllDone> removeAll = Async.start("remove-all", () -> dm.removeAll(TestRequests.removeAll()));
-        restart.awaitArrival();
+        Parked<RemoveAllDone> removeAll = Parked.start(gate.park(Step.REMOVE_ALL_RESTART, 1), "remove-all",
+                () -> dm.removeAll(TestRequests.removeAll()));
         assertEquals(List.of("c"), names(), "the walk removed the first name, then paused");
         create("a");
         create("z");
 
-        restart.release();
-        assertEquals(new RemoveAllDone(4, 0), removeAll.await().value());
+        assertEquals(new RemoveAllDone(4, 0), removeAll.finish().value());
         CoreInvariants.assertQuiescent(dm);
     }
 

@@ -17,6 +17,7 @@ import org.dmd.core.testing.Async;
 import org.dmd.core.testing.CoreInvariants;
 import org.dmd.core.testing.GatedDeviceMapperTest;
 import org.dmd.core.testing.Outcome;
+import org.dmd.core.testing.Parked;
 import org.dmd.core.testing.StepGate;
 import org.dmd.core.testing.TestRequests;
 import org.junit.jupiter.api.Test;
@@ -40,13 +41,11 @@ class RemoveVsOpenRaceTest extends GatedDeviceMapperTest {
     @Test
     void openFirstMakesRemoveBusy() {
         create("a");
-        StepGate.Parking found = gate.park(Step.REMOVE_FOUND, "a");
-        Async<Removed> remover = Async.start("remove a", () -> dm.devRemove(TestRequests.remove("a")));
-        found.awaitArrival();
+        Parked<Removed> remover = Parked.start(gate.park(Step.REMOVE_FOUND, "a"), "remove a",
+                () -> dm.devRemove(TestRequests.remove("a")));
         OpenDevice opened = open("a");
 
-        found.release();
-        assertEquals(Errno.EBUSY, remover.await().errno());
+        assertEquals(Errno.EBUSY, remover.finish().errno());
         assertEquals(1, status("a").value().openCount());
         opened.close();
         assertTrue(remove("a").ok());
@@ -74,14 +73,12 @@ class RemoveVsOpenRaceTest extends GatedDeviceMapperTest {
     @Test
     void deletingFirstMakesTheOpenFailWithENXIO() {
         create("a");
-        StepGate.Parking opening = gate.park(Step.OPEN_BEFORE_GUARD, 0);
-        Async<OpenDevice> opener = Async.start("open a", () -> dm.blockOpen(TestRequests.open("a")));
-        opening.awaitArrival();
+        Parked<OpenDevice> opener = Parked.start(gate.park(Step.OPEN_BEFORE_GUARD, 0), "open a",
+                () -> dm.blockOpen(TestRequests.open("a")));
         Async<Removed> remover = Async.start("remove a", () -> dm.devRemove(TestRequests.remove("a")));
         remover.awaitBlockedIn("awaitRelease");
 
-        opening.release();
-        Outcome<OpenDevice> open = opener.await();
+        Outcome<OpenDevice> open = opener.finish();
         open.assertFailed(Errno.ENXIO, "being removed");
         assertTrue(remover.await().ok());
         CoreInvariants.assertQuiescent(dm);
@@ -164,17 +161,14 @@ class RemoveVsOpenRaceTest extends GatedDeviceMapperTest {
         create("a");
         OpenDevice opened = open("a");
         assertTrue(Outcome.of(() -> dm.devRemove(TestRequests.removeDeferred("a"))).ok());
-        StepGate.Parking unhashed = gate.park(Step.REMOVE_UNHASHED, "a");
-        Async<Void> closer = Async.start("last close", () -> {
+        Parked<Void> closer = Parked.start(gate.park(Step.REMOVE_UNHASHED, "a"), "last close", () -> {
             opened.close();
             return null;
         });
-        unhashed.awaitArrival();
 
         assertEquals(Errno.ENXIO, Outcome.of(() -> dm.blockOpen(TestRequests.openByDev(dev(0)))).errno());
         assertEquals(Errno.ENXIO, Outcome.of(() -> dm.blockOpen(TestRequests.open("a"))).errno());
-        unhashed.release();
-        assertTrue(closer.await().ok());
+        assertTrue(closer.finish().ok());
         CoreInvariants.assertQuiescent(dm);
     }
 
@@ -198,18 +192,15 @@ class RemoveVsOpenRaceTest extends GatedDeviceMapperTest {
         create("a");
         OpenDevice opened = open("a");
         assertTrue(Outcome.of(() -> dm.devRemove(TestRequests.removeDeferred("a"))).ok());
-        StepGate.Parking messageFound = gate.park(Step.MESSAGE_FOUND, "a");
-        Async<MessageOutput> canceller = Async.start("cancel", () -> dm.targetMsg(
-                TestRequests.message("a", "@cancel_deferred_remove")));
-        messageFound.awaitArrival();
+        Parked<MessageOutput> canceller = Parked.start(gate.park(Step.MESSAGE_FOUND, "a"), "cancel",
+                () -> dm.targetMsg(TestRequests.message("a", "@cancel_deferred_remove")));
         Async<Void> closer = Async.start("last close", () -> {
             opened.close();
             return null;
         });
         closer.awaitBlockedIn("awaitRelease");
 
-        messageFound.release();
-        Outcome<MessageOutput> cancel = canceller.await();
+        Outcome<MessageOutput> cancel = canceller.finish();
         cancel.assertFailed(Errno.EBUSY, "already in progress");
         assertTrue(closer.await().ok());
         assertEquals(Errno.ENXIO, cancelDeferredRemove("a").errno(), "after the removal there is nothing to cancel");

@@ -14,7 +14,7 @@ import org.dmd.core.testing.Async;
 import org.dmd.core.testing.CoreInvariants;
 import org.dmd.core.testing.GatedDeviceMapperTest;
 import org.dmd.core.testing.Outcome;
-import org.dmd.core.testing.StepGate;
+import org.dmd.core.testing.Parked;
 import org.dmd.core.testing.TestRequests;
 import org.junit.jupiter.api.Test;
 
@@ -30,19 +30,9 @@ class RenameRaceTest extends GatedDeviceMapperTest {
     }
 
     /** A rename parked after its argument checks, before the index lock. */
-    private record ParkedRename(StepGate.Parking checked, Async<DeviceInfo> renamer) {
-        Outcome<DeviceInfo> release() {
-            checked.release();
-            return renamer.await();
-        }
-    }
-
-    private ParkedRename renameParkedAt(String name, String newName) {
-        StepGate.Parking checked = gate.park(Step.RENAME_CHECKED, name);
-        Async<DeviceInfo> renamer = Async.start("rename " + name, () -> dm.devRename(
-                TestRequests.rename(name, newName)));
-        checked.awaitArrival();
-        return new ParkedRename(checked, renamer);
+    private Parked<DeviceInfo> renameParkedAt(String name, String newName) {
+        return Parked.start(gate.park(Step.RENAME_CHECKED, name), "rename " + name,
+                () -> dm.devRename(TestRequests.rename(name, newName)));
     }
 
     @Test
@@ -70,10 +60,10 @@ class RenameRaceTest extends GatedDeviceMapperTest {
     void ofTwoRenamesToOneNameExactlyOneWins() {
         create("a");
         create("b");
-        ParkedRename first = renameParkedAt("a", "c");
+        Parked<DeviceInfo> first = renameParkedAt("a", "c");
         assertTrue(rename("b", "c").ok());
 
-        assertEquals(Errno.EBUSY, first.release().errno());
+        assertEquals(Errno.EBUSY, first.finish().errno());
         assertEquals(List.of("a", "c"), names());
         CoreInvariants.assertSettled(dm);
     }
@@ -81,13 +71,11 @@ class RenameRaceTest extends GatedDeviceMapperTest {
     @Test
     void ofARenameAndACreateClaimingOneNameExactlyOneWins() {
         create("a");
-        StepGate.Parking published = gate.park(Step.CREATE_PUBLISHED, "c");
-        Async<DeviceInfo> creator = Async.start("create c", () -> dm.devCreate(TestRequests.create("c")));
-        published.awaitArrival();
+        Parked<DeviceInfo> creator = Parked.start(gate.park(Step.CREATE_PUBLISHED, "c"), "create c",
+                () -> dm.devCreate(TestRequests.create("c")));
         assertTrue(rename("a", "c").ok());
 
-        published.release();
-        assertEquals(Errno.EBUSY, creator.await().errno());
+        assertEquals(Errno.EBUSY, creator.finish().errno());
         assertEquals(List.of("c"), names());
         assertTrue(dm.minors().isFree(1), "the losing create released its minor");
         CoreInvariants.assertSettled(dm);
@@ -96,10 +84,10 @@ class RenameRaceTest extends GatedDeviceMapperTest {
     @Test
     void renamingADeviceRemovedMeanwhileIsENXIO() {
         create("a");
-        ParkedRename renamer = renameParkedAt("a", "b");
+        Parked<DeviceInfo> renamer = renameParkedAt("a", "b");
         assertTrue(Outcome.of(() -> dm.devRemove(TestRequests.remove("a"))).ok());
 
-        assertEquals(Errno.ENXIO, renamer.release().errno());
+        assertEquals(Errno.ENXIO, renamer.finish().errno());
         CoreInvariants.assertQuiescent(dm);
     }
 
@@ -107,13 +95,11 @@ class RenameRaceTest extends GatedDeviceMapperTest {
     void aUuidIsSetAtMostOnce() {
         create("a");
         create("b");
-        StepGate.Parking checked = gate.park(Step.RENAME_CHECKED, "a");
-        Async<DeviceInfo> first = Async.start("set uuid U1", () -> dm.devRename(TestRequests.setUuid("a", "U1")));
-        checked.awaitArrival();
+        Parked<DeviceInfo> first = Parked.start(gate.park(Step.RENAME_CHECKED, "a"), "set uuid U1",
+                () -> dm.devRename(TestRequests.setUuid("a", "U1")));
         assertTrue(Outcome.of(() -> dm.devRename(TestRequests.setUuid("a", "U2"))).ok());
 
-        checked.release();
-        assertEquals(Errno.EINVAL, first.await().errno(), "the uuid was set meanwhile and never changes");
+        assertEquals(Errno.EINVAL, first.finish().errno(), "the uuid was set meanwhile and never changes");
         assertEquals("U2", status("a").value().uuid());
         assertEquals(Errno.EBUSY, Outcome.of(() -> dm.devRename(TestRequests.setUuid("b", "U2"))).errno(),
                 "another device holds that uuid");

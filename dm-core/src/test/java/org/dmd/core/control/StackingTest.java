@@ -20,6 +20,7 @@ import org.dmd.core.testing.CoreInvariants;
 import org.dmd.core.testing.EventRecorder;
 import org.dmd.core.testing.GatedDeviceMapperTest;
 import org.dmd.core.testing.Outcome;
+import org.dmd.core.testing.Parked;
 import org.dmd.core.testing.StepGate;
 import org.dmd.core.testing.TestLoops;
 import org.dmd.core.testing.TestRequests;
@@ -291,14 +292,11 @@ class StackingTest extends GatedDeviceMapperTest {
         create("up");
         // The upper load is about to open low: parked with no lock held, so the removal of low
         // (which tears low's own table down through the same table-devices map) goes through.
-        StepGate.Parking opening = gate.park(Step.OPEN_BEFORE_GUARD, 0);
-        Async<DeviceInfo> load = Async.start("load up", () -> dm.tableLoad(
-                TestRequests.load("up", "0 1024 linear /dev/mapper/low 0")));
-        opening.awaitArrival();
+        Parked<DeviceInfo> load = Parked.start(gate.park(Step.OPEN_BEFORE_GUARD, 0), "load up",
+                () -> dm.tableLoad(TestRequests.load("up", "0 1024 linear /dev/mapper/low 0")));
         assertTrue(remove("low").ok(), "nothing holds low open yet");
-        opening.release();
 
-        Outcome<DeviceInfo> outcome = load.await();
+        Outcome<DeviceInfo> outcome = load.finish();
         assertEquals(Errno.ENXIO, outcome.errno(), outcome::toString);
         assertEquals(List.of("up"), names());
         assertEquals(0, TestLoops.openCount(dm, loop0));
@@ -404,9 +402,8 @@ class StackingTest extends GatedDeviceMapperTest {
         // A resume of x (a reference on x) swaps x's table over a out: a's removal is due. It is
         // held just after a was unhashed, before a's own table (over y) goes.
         load("x", "0 256 linear " + loop2 + " 0");
-        StepGate.Parking aUnhashed = gate.park(Step.REMOVE_UNHASHED, "a");
-        Async<DeviceInfo> resumeX = Async.start("resume x", () -> dm.devSuspend(TestRequests.resume("x")));
-        aUnhashed.awaitArrival();
+        Parked<DeviceInfo> resumeX = Parked.start(gate.park(Step.REMOVE_UNHASHED, "a"), "resume x",
+                () -> dm.devSuspend(TestRequests.resume("x")));
 
         // Now y stages a table over x, and x is marked too; a clear of y (a reference on y)
         // releases it, making x's removal due. The clear must not wait for that removal: x is
@@ -417,8 +414,7 @@ class StackingTest extends GatedDeviceMapperTest {
         assertTrue(clearY.ok(), clearY::toString);
 
         // a's removal goes on and releases y, making y's removal due; then x's and y's go.
-        aUnhashed.release();
-        assertTrue(resumeX.await().ok());
+        assertTrue(resumeX.finish().ok());
         awaitNames(List.of("low"));
         CoreInvariants.assertSettled(dm);
         assertEquals(1, dm.tableDevices().holders(), "only low's table holds a device");

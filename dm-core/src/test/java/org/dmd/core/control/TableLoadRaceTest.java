@@ -21,6 +21,7 @@ import org.dmd.core.testing.CoreInvariants;
 import org.dmd.core.testing.EventRecorder;
 import org.dmd.core.testing.GatedDeviceMapperTest;
 import org.dmd.core.testing.Outcome;
+import org.dmd.core.testing.Parked;
 import org.dmd.core.testing.StepGate;
 import org.dmd.core.testing.TestLoops;
 import org.dmd.core.testing.TestRequests;
@@ -70,6 +71,12 @@ class TableLoadRaceTest extends GatedDeviceMapperTest {
 
     private Async<DeviceInfo> resume(String name) {
         return Async.start("resume " + name, () -> dm.devSuspend(TestRequests.resume(name)));
+    }
+
+    /** A resume of d parked once it has taken the staged table out of its slot. */
+    private Parked<DeviceInfo> resumeHoldingTheStagedTable() {
+        return Parked.start(gate.park(Step.RESUME_TABLE_TAKEN, "d"), "resume d",
+                () -> dm.devSuspend(TestRequests.resume("d")));
     }
 
     private List<TargetLine> live(String name) {
@@ -123,14 +130,11 @@ class TableLoadRaceTest extends GatedDeviceMapperTest {
     @Test
     void resumeActivatesTheTableInTheSlotWhenItTakesItAndALaterLoadStaysStaged() {
         loadNow("d", overLoop0());
-        StepGate.Parking taken = gate.park(Step.RESUME_TABLE_TAKEN, "d");
-        Async<DeviceInfo> resume = resume("d");
-        taken.awaitArrival();
+        Parked<DeviceInfo> resume = resumeHoldingTheStagedTable();
         assertFalse(status("d").value().flags().contains(DmFlag.INACTIVE_PRESENT), "the slot is empty");
 
         load("d", overLoop1()).await().value(); // finishes while the resume holds the taken table
-        taken.release();
-        DeviceInfo resumed = resume.await().value();
+        DeviceInfo resumed = resume.finish().value();
         assertTrue(resumed.flags().contains(DmFlag.ACTIVE_PRESENT));
 
         assertEquals(linear(1024, "7:0"), live("d"), "exactly the table the resume took");
@@ -148,13 +152,10 @@ class TableLoadRaceTest extends GatedDeviceMapperTest {
         loadNow("d", overLoop0());
         resume("d").await().value();
         loadNow("d", overLoop1());
-        StepGate.Parking taken = gate.park(Step.RESUME_TABLE_TAKEN, "d");
-        Async<DeviceInfo> resume = resume("d");
-        taken.awaitArrival();
+        Parked<DeviceInfo> resume = resumeHoldingTheStagedTable();
         loadNow("d", "0 512 zero"); // slot was empty: nothing displaced
         assertEquals(1, loopOpens(loop1), "the taken table is alive in the resumer's hands");
-        taken.release();
-        resume.await().value();
+        resume.finish().value();
         assertEquals(linear(2048, "7:1"), live("d"));
         assertEquals(0, loopOpens(loop0));
         assertEquals(List.of(new TargetLine(0, 512, "zero", "")), staged("d"));
@@ -165,13 +166,10 @@ class TableLoadRaceTest extends GatedDeviceMapperTest {
     @Test
     void aClearAfterResumeTookTheTableHasNothingToClear() {
         loadNow("d", overLoop0());
-        StepGate.Parking taken = gate.park(Step.RESUME_TABLE_TAKEN, "d");
-        Async<DeviceInfo> resume = resume("d");
-        taken.awaitArrival();
+        Parked<DeviceInfo> resume = resumeHoldingTheStagedTable();
         DeviceInfo cleared = Outcome.of(() -> dm.tableClear(TestRequests.clear("d"))).value();
         assertFalse(cleared.flags().contains(DmFlag.INACTIVE_PRESENT));
-        taken.release();
-        resume.await().value();
+        resume.finish().value();
         assertEquals(linear(1024, "7:0"), live("d"), "the clear could not touch the table being activated");
         assertEquals(1, loopOpens(loop0));
     }
@@ -192,11 +190,9 @@ class TableLoadRaceTest extends GatedDeviceMapperTest {
     @Test
     void aClearBeforeResumeTakesTheTableLeavesResumeANoOp() {
         loadNow("d", overLoop0());
-        StepGate.Parking found = gate.park(Step.CLEAR_FOUND, "d");
-        Async<DeviceInfo> clear = Async.start("clear d", () -> dm.tableClear(TestRequests.clear("d")));
-        found.awaitArrival();
-        found.release();
-        clear.await().value();
+        Parked<DeviceInfo> clear = Parked.start(gate.park(Step.CLEAR_FOUND, "d"), "clear d",
+                () -> dm.tableClear(TestRequests.clear("d")));
+        clear.finish().value();
         DeviceInfo resumed = resume("d").await().value();
         assertFalse(resumed.flags().contains(DmFlag.ACTIVE_PRESENT), "nothing was staged any more");
         assertEquals(0, loopOpens(loop0));
@@ -255,16 +251,14 @@ class TableLoadRaceTest extends GatedDeviceMapperTest {
     @Test
     void depsOfTheStagedTableNeverReadADestroyedTable() {
         loadNow("d", overLoop0());
-        StepGate.Parking reading = gate.park(Step.TABLE_READER_ADMITTED, "d");
-        Async<Replies.Deps> deps = Async.start("deps d", () -> dm.tableDeps(TestRequests.depsInactive("d")));
-        reading.awaitArrival();
+        Parked<Replies.Deps> deps = Parked.start(gate.park(Step.TABLE_READER_ADMITTED, "d"), "deps d",
+                () -> dm.tableDeps(TestRequests.depsInactive("d")));
 
         Async<DeviceInfo> displacing = load("d", overLoop1());
         displacing.awaitBlockedIn("destroy"); // the displaced table waits for its reader
         assertEquals(1, loopOpens(loop0), "not destroyed while read");
-        reading.release();
 
-        assertEquals(List.of("7:0"), deps.await().value().devices());
+        assertEquals(List.of("7:0"), deps.finish().value().devices());
         displacing.await().value();
         assertEquals(0, loopOpens(loop0));
         assertEquals(linear(2048, "7:1"), staged("d"));
@@ -273,14 +267,12 @@ class TableLoadRaceTest extends GatedDeviceMapperTest {
     @Test
     void statusOfTheStagedTableNeverReadsATableDestroyedByClear() {
         loadNow("d", overLoop0());
-        StepGate.Parking reading = gate.park(Step.TABLE_READER_ADMITTED, "d");
-        Async<TableLines> table = Async.start("table d", () -> dm.tableStatus(TestRequests.tableTextInactive("d")));
-        reading.awaitArrival();
+        Parked<TableLines> table = Parked.start(gate.park(Step.TABLE_READER_ADMITTED, "d"), "table d",
+                () -> dm.tableStatus(TestRequests.tableTextInactive("d")));
 
         Async<DeviceInfo> clear = Async.start("clear d", () -> dm.tableClear(TestRequests.clear("d")));
         clear.awaitBlockedIn("destroy");
-        reading.release();
-        assertEquals(linear(1024, "7:0"), table.await().value().targets());
+        assertEquals(linear(1024, "7:0"), table.finish().value().targets());
         clear.await().value();
         assertEquals(0, loopOpens(loop0));
         assertEquals(List.of(), staged("d"));
@@ -289,12 +281,9 @@ class TableLoadRaceTest extends GatedDeviceMapperTest {
     @Test
     void aReaderArrivingAfterTheStagedTableWasTakenReadsNothing() {
         loadNow("d", overLoop0());
-        StepGate.Parking taken = gate.park(Step.RESUME_TABLE_TAKEN, "d");
-        Async<DeviceInfo> resume = resume("d");
-        taken.awaitArrival();
+        Parked<DeviceInfo> resume = resumeHoldingTheStagedTable();
         assertEquals(List.of(), Outcome.of(() -> dm.tableDeps(TestRequests.depsInactive("d"))).value().devices());
-        taken.release();
-        resume.await().value();
+        resume.finish().value();
         assertEquals(List.of("7:0"), Outcome.of(() -> dm.tableDeps(TestRequests.deps("d"))).value().devices());
     }
 

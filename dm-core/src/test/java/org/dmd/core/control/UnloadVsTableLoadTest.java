@@ -15,6 +15,7 @@ import org.dmd.core.testing.Async;
 import org.dmd.core.testing.CoreInvariants;
 import org.dmd.core.testing.GatedDeviceMapperTest;
 import org.dmd.core.testing.Outcome;
+import org.dmd.core.testing.Parked;
 import org.dmd.core.testing.StepGate;
 import org.dmd.core.testing.TestRequests;
 import org.junit.jupiter.api.Test;
@@ -45,12 +46,10 @@ class UnloadVsTableLoadTest extends GatedDeviceMapperTest {
         });
     }
 
-    /** Starts {@code modprobe -r dm-zero} and returns once it is parked at {@code going}. */
-    private Async<Replies.ModprobeDone> unloadParkedAt(StepGate.Parking going) {
-        Async<Replies.ModprobeDone> unload =
-                Async.start("modprobe -r", () -> dm.modprobe(TestRequests.modprobeRemove("dm-zero")));
-        going.awaitArrival();
-        return unload;
+    /** Starts {@code modprobe -r dm-zero} and returns once it is parked while dm_zero is GOING. */
+    private Parked<Replies.ModprobeDone> unloadParkedWhileGoing() {
+        return Parked.start(gate.park(Step.MODULE_GOING, MODULE), "modprobe -r",
+                () -> dm.modprobe(TestRequests.modprobeRemove("dm-zero")));
     }
 
     private void modprobeZero() {
@@ -92,8 +91,7 @@ class UnloadVsTableLoadTest extends GatedDeviceMapperTest {
     void whenTheUnloadWentFirstTheLoadMissesItsAutoloadSeesGoingAndTheLoadFailsEinval() {
         modprobeZero();
         create("z");
-        StepGate.Parking going = gate.park(Step.MODULE_GOING, MODULE);
-        Async<Replies.ModprobeDone> unload = unloadParkedAt(going);
+        Parked<Replies.ModprobeDone> unload = unloadParkedWhileGoing();
         assertEquals("GOING", CoreInvariants.moduleState(dm, MODULE));
 
         Outcome<DeviceInfo> load = loadZero("z").await();
@@ -102,8 +100,7 @@ class UnloadVsTableLoadTest extends GatedDeviceMapperTest {
         assertEquals(0, gate.count(Step.TYPE_TAKEN, "zero"), "the GOING module's type was never taken");
         assertFalse(status("z").value().flags().contains(DmFlag.INACTIVE_PRESENT));
 
-        going.release();
-        assertTrue(unload.await().ok());
+        assertTrue(unload.finish().ok());
         assertEquals(-1, CoreInvariants.refcount(dm, MODULE));
 
         // After the unload completed, the same load autoloads a fresh copy.
@@ -118,15 +115,13 @@ class UnloadVsTableLoadTest extends GatedDeviceMapperTest {
         restart(b -> b.modulePolicy(retry));
         modprobeZero();
         create("z");
-        StepGate.Parking going = gate.park(Step.MODULE_GOING, MODULE);
-        Async<Replies.ModprobeDone> unload = unloadParkedAt(going);
+        Parked<Replies.ModprobeDone> unload = unloadParkedWhileGoing();
 
         Async<DeviceInfo> load = loadZero("z");
         load.awaitBlockedIn("awaitModuleWq");
         assertFalse(load.isDone(), "the loader waits until the going module is gone");
-        going.release();
 
-        assertTrue(unload.await().ok());
+        assertTrue(unload.finish().ok());
         assertTrue(load.await().value().flags().contains(DmFlag.INACTIVE_PRESENT), "a fresh copy was loaded");
         assertEquals(2, gate.count(Step.MODULE_INIT, MODULE));
         assertEquals(1, CoreInvariants.refcount(dm, MODULE));

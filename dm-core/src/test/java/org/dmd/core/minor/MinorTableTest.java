@@ -12,8 +12,8 @@ import java.util.concurrent.TimeUnit;
 import org.dmd.core.concurrent.Step;
 import org.dmd.core.errno.DmException;
 import org.dmd.core.errno.Errno;
-import org.dmd.core.testing.Async;
 import org.dmd.core.testing.Outcome;
+import org.dmd.core.testing.Parked;
 import org.dmd.core.testing.StepGate;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -161,13 +161,10 @@ class MinorTableTest {
     @Test
     void aLookupBeforeTheLastPutTakesTheGuardKeepsTheDeviceAlive() throws Exception {
         TestEntry entry = publishNew(0);
-        StepGate.Parking mayBeLast = gate.park(Step.PUT_MAY_BE_LAST, 0);
-        Async<Boolean> putter = Async.start("last put", () -> table.put(entry));
-        mayBeLast.awaitArrival();
+        Parked<Boolean> putter = Parked.start(gate.park(Step.PUT_MAY_BE_LAST, 0), "last put", () -> table.put(entry));
 
         assertSame(entry, table.get(0), "not yet FREEING: the lookup takes a reference");
-        mayBeLast.release();
-        assertFalse(putter.await().value(), "the lookup's reference makes that put not the last");
+        assertFalse(putter.finish().value(), "the lookup's reference makes that put not the last");
         assertFalse(entry.isFreeing());
         assertTrue(table.put(entry));
         assertTrue(entry.isFreeing());

@@ -16,6 +16,7 @@ import org.dmd.core.errno.Errno;
 import org.dmd.core.event.KernelMessage;
 import org.dmd.core.registry.TypeRef;
 import org.dmd.core.target.TargetType;
+import org.dmd.core.testing.Parked;
 import org.junit.jupiter.api.Test;
 
 /** delete_module's checks in order (§1.7), reference counts (§1.6), built-ins (§1.15), rmmod and modprobe -r (§1.12). */
@@ -78,11 +79,11 @@ class DeleteModuleTest extends ModuleTestSupport {
     @Test
     void aComingModuleIsEbusy() throws Exception {
         start("", "");
-        ParkedCall load = parkedAt(Step.MODULE_INIT, "dm_fx_zero", () -> modules.modprobe("dm-fx-zero", false));
+        Parked<Void> load = parkedAt(Step.MODULE_INIT, "dm_fx_zero", () -> modules.modprobe("dm-fx-zero", false));
         assertEquals(Errno.EBUSY, delete("dm_fx_zero", false));
         assertEquals(Errno.EBUSY, delete("dm_fx_zero", true));
         assertFailure(Errno.EBUSY, "Module dm_fx_zero is in use", failureOf(() -> modules.rmmod("dm_fx_zero", false)));
-        assertNull(load.finish());
+        assertNull(load.finish().errno());
     }
 
     @Test
@@ -117,9 +118,9 @@ class DeleteModuleTest extends ModuleTestSupport {
     @Test
     void visibleRefcountIsOneWhileComingAndCountsTypeReferences() throws Exception {
         start("", "");
-        ParkedCall load = parkedAt(Step.MODULE_INIT, "dm_fx_zero", () -> modules.modprobe("dm-fx-zero", false));
+        Parked<Void> load = parkedAt(Step.MODULE_INIT, "dm_fx_zero", () -> modules.modprobe("dm-fx-zero", false));
         assertEquals(new ModuleInfo("dm_fx_zero", ModuleState.COMING, 1, List.of(), false), modules.list().get(0));
-        assertNull(load.finish());
+        assertNull(load.finish().errno());
         LoadedModule zero = modules.find("dm_fx_zero").orElseThrow();
         assertEquals(0, zero.refcount());
         TypeRef<TargetType> first = take("fx-zero");

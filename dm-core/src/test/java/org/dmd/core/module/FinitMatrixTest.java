@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import java.util.concurrent.Future;
 import org.dmd.core.concurrent.Step;
 import org.dmd.core.errno.Errno;
+import org.dmd.core.testing.Parked;
 import org.junit.jupiter.api.Test;
 
 /** finit_module outcomes for concurrent loaders of one module (kernel-semantics §1.4.2–§1.4.4). */
@@ -24,7 +25,7 @@ class FinitMatrixTest extends ModuleTestSupport {
     }
 
     /** A finit_module of the fixture module, parked in its init. */
-    private ParkedCall loaderInInit() {
+    private Parked<Void> loaderInInit() {
         return parkedAt(Step.MODULE_INIT, NAME, () -> loader().finitModule(ZERO, ""));
     }
 
@@ -34,10 +35,10 @@ class FinitMatrixTest extends ModuleTestSupport {
 
     /** A first loader parks in init until a second one waits for it on module_wq; both then finish. */
     private Answers loadWithAPatientWaiter() throws Exception {
-        ParkedCall first = loaderInInit();
+        Parked<Void> first = loaderInInit();
         Future<Errno> waiter = finitAsync();
         awaitModuleWqWaiters(1);
-        return new Answers(first.finish(), result(waiter));
+        return new Answers(first.finish().errno(), result(waiter));
     }
 
     /** The errno of a loader interrupted once {@code waiting} has seen it wait for the first. */
@@ -46,19 +47,19 @@ class FinitMatrixTest extends ModuleTestSupport {
     }
 
     /** A delete_module of the fixture module, parked while it is GOING. */
-    private ParkedCall removalInGoing() {
+    private Parked<Void> removalInGoing() {
         return parkedAt(Step.MODULE_GOING, NAME, () -> loader().deleteModule(NAME, false));
     }
 
     @Test
     void sameFileLoadersShareTheFirstLoadersSuccess() throws Exception {
         start("", "");
-        ParkedCall first = loaderInInit();
+        Parked<Void> first = loaderInInit();
         Future<Errno> second = finitAsync();
         Future<Errno> third = finitAsync();
         awaitSameFileWaiters(ZERO, 2);
         assertFalse(second.isDone());
-        assertNull(first.finish());
+        assertNull(first.finish().errno());
         assertNull(result(second));
         assertNull(result(third));
         assertEquals(1, gate.count(Step.MODULE_INIT, NAME));
@@ -68,11 +69,11 @@ class FinitMatrixTest extends ModuleTestSupport {
     @Test
     void sameFileLoadersShareTheFirstLoadersFailure() throws Exception {
         start("", "dm-fx-zero:errno=ENOMEM");
-        ParkedCall first = loaderInInit();
+        Parked<Void> first = loaderInInit();
         Future<Errno> second = finitAsync();
         Future<Errno> third = finitAsync();
         awaitSameFileWaiters(ZERO, 2);
-        assertEquals(Errno.ENOMEM, first.finish());
+        assertEquals(Errno.ENOMEM, first.finish().errno());
         assertEquals(Errno.ENOMEM, result(second));
         assertEquals(Errno.ENOMEM, result(third));
         assertEquals(1, gate.count(Step.MODULE_INIT, NAME));
@@ -109,9 +110,9 @@ class FinitMatrixTest extends ModuleTestSupport {
     void loaderArrivingWhileTheModuleIsGoingAnswersEbusy() throws Exception {
         start("", "");
         assertNull(finit());
-        ParkedCall removal = removalInGoing();
+        Parked<Void> removal = removalInGoing();
         assertEquals(Errno.EBUSY, finit());
-        assertNull(removal.finish());
+        assertNull(removal.finish().errno());
         assertNull(finit(), "once the unload completed a fresh load succeeds");
     }
 
@@ -128,10 +129,10 @@ class FinitMatrixTest extends ModuleTestSupport {
     void retryUntilGoneWaiterLoadsAFreshCopyAfterAnUnload() throws Exception {
         start("loader=retry-until-gone", "");
         assertNull(finit());
-        ParkedCall removal = removalInGoing();
+        Parked<Void> removal = removalInGoing();
         Future<Errno> load = finitAsync();
         awaitModuleWqWaiters(1);
-        assertNull(removal.finish());
+        assertNull(removal.finish().errno());
         assertNull(result(load));
         assertEquals(ModuleState.LIVE, state(NAME));
         assertEquals(2, gate.count(Step.MODULE_INIT, NAME));
@@ -141,9 +142,9 @@ class FinitMatrixTest extends ModuleTestSupport {
     void legacyLoaderAnswersEexistForAGoingModule() throws Exception {
         start("loader=legacy-eexist-on-going", "");
         assertNull(finit());
-        ParkedCall removal = removalInGoing();
+        Parked<Void> removal = removalInGoing();
         assertEquals(Errno.EEXIST, finit(), "<= 5.2: userspace is told it is loaded while it goes away");
-        assertNull(removal.finish());
+        assertNull(removal.finish().errno());
         assertFalse(loaded(NAME));
     }
 
@@ -159,17 +160,17 @@ class FinitMatrixTest extends ModuleTestSupport {
     @Test
     void interruptedSameFileWaiterAnswersEintr() throws Exception {
         start("", "");
-        ParkedCall first = loaderInInit();
+        Parked<Void> first = loaderInInit();
         assertEquals(Errno.EINTR, interruptedLoader(() -> awaitSameFileWaiters(ZERO, 1)));
-        assertNull(first.finish(), "the first loader is unaffected");
+        assertNull(first.finish().errno(), "the first loader is unaffected");
     }
 
     @Test
     void interruptedPatientWaiterAnswersEintr() throws Exception {
         start("same-file=off", "");
-        ParkedCall first = loaderInInit();
+        Parked<Void> first = loaderInInit();
         assertEquals(Errno.EINTR, interruptedLoader(() -> awaitModuleWqWaiters(1)));
-        assertNull(first.finish());
+        assertNull(first.finish().errno());
     }
 
     @Test

@@ -14,6 +14,7 @@ import org.dmd.core.concurrent.Step;
 import org.dmd.core.errno.DmException;
 import org.dmd.core.errno.Errno;
 import org.dmd.core.event.KernelMessage;
+import org.dmd.core.testing.Parked;
 import org.dmd.core.testing.StepGate;
 import org.junit.jupiter.api.Test;
 
@@ -141,11 +142,11 @@ class ModProbeTest extends ModuleTestSupport {
     @Test
     void aLoadUsingAComingModuleWaitsForIt() throws Exception {
         start("", "");
-        ParkedCall lib = parkedAt(Step.MODULE_INIT, "dm_fx_lib", () -> modules.insmod(file("dm-fx-lib")));
+        Parked<Void> lib = parkedAt(Step.MODULE_INIT, "dm_fx_lib", () -> modules.insmod(file("dm-fx-lib")));
         Future<Errno> user = async(() -> modules.insmod(file("dm-fx-user")));
         awaitModuleWqWaiters(1);
         assertFalse(user.isDone());
-        assertNull(lib.finish());
+        assertNull(lib.finish().errno());
         assertNull(result(user));
         assertEquals(List.of("dm_fx_user"), modules.list().stream()
                 .filter(m -> m.name().equals("dm_fx_lib")).findFirst().orElseThrow().usedBy());
@@ -154,10 +155,10 @@ class ModProbeTest extends ModuleTestSupport {
     @Test
     void aLoadGivesUpWaitingForAComingModuleAfterTheSymbolWait() throws Exception {
         start(Modules.builder().symbolWait(Duration.ofMillis(20)));
-        ParkedCall lib = parkedAt(Step.MODULE_INIT, "dm_fx_lib", () -> modules.insmod(file("dm-fx-lib")));
+        Parked<Void> lib = parkedAt(Step.MODULE_INIT, "dm_fx_lib", () -> modules.insmod(file("dm-fx-lib")));
         assertEquals(Errno.EBUSY, errnoOf(() -> modules.insmod(file("dm-fx-user"))));
         awaitMessage(KernelMessage.Level.WARNING, "dm_fx_user: gave up waiting for init of module dm_fx_lib.");
-        assertNull(lib.finish());
+        assertNull(lib.finish().errno());
         assertFalse(loaded("dm_fx_user"));
     }
 

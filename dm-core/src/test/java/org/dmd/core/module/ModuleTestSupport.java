@@ -20,6 +20,7 @@ import org.dmd.core.event.Event;
 import org.dmd.core.event.EventBus;
 import org.dmd.core.event.KernelMessage;
 import org.dmd.core.event.Uevent;
+import org.dmd.core.testing.Parked;
 import org.dmd.core.testing.StepGate;
 import org.junit.jupiter.api.AfterEach;
 
@@ -118,28 +119,11 @@ public abstract class ModuleTestSupport {
     }
 
     /** Starts {@code call} in another thread and returns once it is parked at {@code step} for {@code subject}. */
-    protected ParkedCall parkedAt(Step step, Object subject, Call call) {
-        StepGate.Parking parking = gate.park(step, subject);
-        Future<Errno> outcome = async(call);
-        parking.awaitArrival();
-        return new ParkedCall(parking, outcome);
-    }
-
-    /** A call parked at a step in another thread until the test lets it finish. */
-    protected static final class ParkedCall {
-        private final StepGate.Parking parking;
-        private final Future<Errno> outcome;
-
-        private ParkedCall(StepGate.Parking parking, Future<Errno> outcome) {
-            this.parking = parking;
-            this.outcome = outcome;
-        }
-
-        /** Lets the call go on and returns its errno (null for success). */
-        public Errno finish() throws Exception {
-            parking.release();
-            return result(outcome);
-        }
+    protected Parked<Void> parkedAt(Step step, Object subject, Call call) {
+        return Parked.start(gate.park(step, subject), step + " " + subject, () -> {
+            call.run();
+            return null;
+        });
     }
 
     protected ModuleLoader loader() {

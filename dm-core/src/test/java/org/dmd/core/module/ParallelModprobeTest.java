@@ -10,6 +10,7 @@ import java.util.concurrent.Future;
 import org.dmd.core.concurrent.Step;
 import org.dmd.core.errno.DmException;
 import org.dmd.core.errno.Errno;
+import org.dmd.core.testing.Parked;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -34,20 +35,20 @@ class ParallelModprobeTest extends ModuleTestSupport {
     }
 
     /** A modprobe parked in the window where the module has a sysfs directory but no initstate yet. */
-    private ParkedCall modprobeInTheSysfsWindow() {
+    private Parked<Void> modprobeInTheSysfsWindow() {
         return parkedAt(Step.MODULE_SYSFS_DIR, NAME, this::modprobeAndRecordState);
     }
 
     @Test
     void threeParallelModprobesLoadOnceAndReturnOnlyOnceLive() throws Exception {
         start("", "");
-        ParkedCall p1 = modprobeInTheSysfsWindow();
+        Parked<Void> p1 = modprobeInTheSysfsWindow();
         assertEquals(InitState.COMING, modules.initstate(NAME), "kmod >= 20 reads the window as COMING");
         Future<Errno> p2 = modprobe();
         Future<Errno> p3 = modprobe();
         awaitSameFileWaiters(file("dm-fx-zero"), 2);
         assertFalse(p2.isDone() || p3.isDone(), "no modprobe may return while the module is COMING");
-        assertNull(p1.finish());
+        assertNull(p1.finish().errno());
         assertNull(result(p2));
         assertNull(result(p3));
         assertEquals(List.of(ModuleState.LIVE, ModuleState.LIVE, ModuleState.LIVE), stateAtReturn);
@@ -58,11 +59,11 @@ class ParallelModprobeTest extends ModuleTestSupport {
     @Test
     void withoutSameFileCoalescingTheOthersWaitPatientlyAndStillSucceed() throws Exception {
         start("same-file=off", "");
-        ParkedCall p1 = modprobeInTheSysfsWindow();
+        Parked<Void> p1 = modprobeInTheSysfsWindow();
         Future<Errno> p2 = modprobe();
         Future<Errno> p3 = modprobe();
         awaitModuleWqWaiters(2);
-        assertNull(p1.finish());
+        assertNull(p1.finish().errno());
         assertNull(result(p2), "EEXIST from the patient check is success for modprobe");
         assertNull(result(p3));
         assertEquals(List.of(ModuleState.LIVE, ModuleState.LIVE, ModuleState.LIVE), stateAtReturn);
@@ -72,23 +73,23 @@ class ParallelModprobeTest extends ModuleTestSupport {
     @Test
     void kmod18ReturnsSuccessWhileTheModuleIsStillComing() throws Exception {
         start("kmod=18", "");
-        ParkedCall p1 = modprobeInTheSysfsWindow();
+        Parked<Void> p1 = modprobeInTheSysfsWindow();
         assertEquals(InitState.BUILTIN, modules.initstate(NAME), "kmod 18 reads the window as built-in");
         assertNull(result(modprobe()), "the misreport: modprobe exits 0 before init has run");
         assertEquals(List.of(ModuleState.COMING), stateAtReturn);
         assertEquals(0, gate.count(Step.MODULE_INIT, NAME));
-        assertNull(p1.finish());
+        assertNull(p1.finish().errno());
         assertEquals(1, gate.count(Step.MODULE_INIT, NAME));
     }
 
     @Test
     void oneFailedLoadFailsAllThreeModprobes() throws Exception {
         start("", "dm-fx-zero:errno=ENOMEM");
-        ParkedCall p1 = modprobeInTheSysfsWindow();
+        Parked<Void> p1 = modprobeInTheSysfsWindow();
         Future<Errno> p2 = modprobe();
         Future<Errno> p3 = modprobe();
         awaitSameFileWaiters(file("dm-fx-zero"), 2);
-        assertEquals(Errno.ENOMEM, p1.finish());
+        assertEquals(Errno.ENOMEM, p1.finish().errno());
         assertEquals(Errno.ENOMEM, result(p2));
         assertEquals(Errno.ENOMEM, result(p3));
         assertFalse(loaded(NAME));
@@ -98,9 +99,9 @@ class ParallelModprobeTest extends ModuleTestSupport {
     void initstateFollowsTheLoadAndIsEnoentWhenAbsent() throws Exception {
         start("", "");
         assertEquals(Errno.ENOENT, errnoOf(() -> modules.initstate(NAME)));
-        ParkedCall load = parkedAt(Step.MODULE_INIT, NAME, this::modprobeAndRecordState);
+        Parked<Void> load = parkedAt(Step.MODULE_INIT, NAME, this::modprobeAndRecordState);
         assertEquals(InitState.COMING, modules.initstate("dm-fx-zero"));
-        assertNull(load.finish());
+        assertNull(load.finish().errno());
         assertEquals(InitState.LIVE, modules.initstate(NAME));
         assertEquals(InitState.BUILTIN, modules.initstate("dm-fx-core"));
     }

@@ -12,6 +12,7 @@ import org.dmd.core.errno.Errno;
 import org.dmd.core.registry.TypeRef;
 import org.dmd.core.registry.TypeRegistry;
 import org.dmd.core.target.TargetType;
+import org.dmd.core.testing.Parked;
 import org.junit.jupiter.api.Test;
 
 /** Module unload vs a registry get of its type, in both orders (kernel-semantics §4.7). */
@@ -40,12 +41,12 @@ class UnloadVsGetTest extends ModuleTestSupport {
     void whenTheUnloadWentFirstTheGetMissesAndItsAutoloadAnswersEbusy() throws Exception {
         start("", "");
         modules.modprobe("dm-fx-zero", false);
-        ParkedCall removal = parkedAt(Step.MODULE_GOING, NAME, () -> modules.rmmod("dm-fx-zero", false));
+        Parked<Void> removal = parkedAt(Step.MODULE_GOING, NAME, () -> modules.rmmod("dm-fx-zero", false));
         assertEquals(InitState.GOING, modules.initstate(NAME));
         assertEquals(Optional.empty(), targets().get("fx-zero"), "GOING owner: miss, autoload EBUSY, retry miss");
         assertEquals(1, gate.count(Step.REQUEST_MODULE, "dm-fx-zero"));
         assertEquals(1, modules.requestModule("dm-fx-zero"), "the tool sees EBUSY and exits 1");
-        assertNull(removal.finish());
+        assertNull(removal.finish().errno());
         try (TypeRef<TargetType> fresh = targets().get("fx-zero").orElseThrow()) {
             assertEquals("fx-zero", fresh.type().name());
             assertEquals(ModuleState.LIVE, state(NAME), "after the unload completed the autoload loads a fresh copy");
@@ -57,10 +58,10 @@ class UnloadVsGetTest extends ModuleTestSupport {
     void underTheRetryPolicyTheAutoloadWaitsForTheUnloadAndLoadsAFreshCopy() throws Exception {
         start("loader=retry-until-gone", "");
         modules.modprobe("dm-fx-zero", false);
-        ParkedCall removal = parkedAt(Step.MODULE_GOING, NAME, () -> modules.rmmod("dm-fx-zero", false));
+        Parked<Void> removal = parkedAt(Step.MODULE_GOING, NAME, () -> modules.rmmod("dm-fx-zero", false));
         Future<Optional<TypeRef<TargetType>>> get = pool.submit(() -> targets().get("fx-zero"));
         awaitModuleWqWaiters(1);
-        assertNull(removal.finish());
+        assertNull(removal.finish().errno());
         TypeRef<TargetType> ref = result(get).orElseThrow();
         assertEquals(ModuleState.LIVE, state(NAME));
         assertEquals(2, gate.count(Step.MODULE_INIT, NAME));

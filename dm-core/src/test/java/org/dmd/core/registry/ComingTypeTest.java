@@ -13,6 +13,7 @@ import org.dmd.core.event.KernelMessage;
 import org.dmd.core.module.ModuleState;
 import org.dmd.core.module.ModuleTestSupport;
 import org.dmd.core.target.TargetType;
+import org.dmd.core.testing.Parked;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -32,18 +33,18 @@ class ComingTypeTest extends ModuleTestSupport {
     }
 
     /** A modprobe of dm-fx-two, parked in its init after it registered its first type (still COMING). */
-    private ParkedCall loadAfterItsFirstRegistration() {
+    private Parked<Void> loadAfterItsFirstRegistration() {
         return parkedAt(Step.MODULE_INIT_REGISTERED, TWO, () -> modules.modprobe("dm-fx-two", false));
     }
 
     @Test
     void aGetDuringInitWaitsAndTakesTheTypeOnceTheModuleIsLive() throws Exception {
         start("", "");
-        ParkedCall load = loadAfterItsFirstRegistration();
+        Parked<Void> load = loadAfterItsFirstRegistration();
         Future<Optional<TypeRef<TargetType>>> get = getAsync("fx-two-a");
         awaitModuleWqWaiters(1);
         assertFalse(get.isDone(), "the type is registered but its module is COMING");
-        assertNull(load.finish());
+        assertNull(load.finish().errno());
         try (TypeRef<TargetType> ref = result(get).orElseThrow()) {
             assertEquals("fx-two-a", ref.type().name());
             assertEquals(ModuleState.LIVE, modules.find(TWO).orElseThrow().state());
@@ -55,10 +56,10 @@ class ComingTypeTest extends ModuleTestSupport {
     @Test
     void aGetDuringAnInitThatFailsMisses() throws Exception {
         start("", "dm-fx-two:fail-after-register=ENOMEM");
-        ParkedCall load = loadAfterItsFirstRegistration();
+        Parked<Void> load = loadAfterItsFirstRegistration();
         Future<Optional<TypeRef<TargetType>>> get = getAsync("fx-two-a");
         awaitModuleWqWaiters(1);
-        assertEquals(Errno.ENOMEM, load.finish());
+        assertEquals(Errno.ENOMEM, load.finish().errno());
         assertEquals(Optional.empty(), result(get), "GOING: a miss (its autoload fails the same way)");
         assertFalse(modules.find(TWO).isPresent());
         assertEquals(0, modules.freedWhileReferenced());
@@ -67,10 +68,10 @@ class ComingTypeTest extends ModuleTestSupport {
     @Test
     void underTheTakePolicyAComingTypeIsHandedOutAndTheFreeUnderItIsReported() throws Exception {
         start("coming-types=take", "dm-fx-two:fail-after-register=ENOMEM");
-        ParkedCall load = loadAfterItsFirstRegistration();
+        Parked<Void> load = loadAfterItsFirstRegistration();
         TypeRef<TargetType> ref = targets().get("fx-two-a").orElseThrow();
         assertEquals(ModuleState.COMING, modules.find(TWO).orElseThrow().state());
-        assertEquals(Errno.ENOMEM, load.finish());
+        assertEquals(Errno.ENOMEM, load.finish().errno());
         assertFalse(modules.find(TWO).isPresent(), "the kernel frees it regardless of the reference");
         assertEquals(1, modules.freedWhileReferenced());
         awaitMessage(KernelMessage.Level.WARNING, "dm_fx_two: freed after its init failed with 1 reference(s) still held");
@@ -95,10 +96,10 @@ class ComingTypeTest extends ModuleTestSupport {
     @Test
     void anInterruptedWaitIsEintr() throws Exception {
         start("", "");
-        ParkedCall load = loadAfterItsFirstRegistration();
+        Parked<Void> load = loadAfterItsFirstRegistration();
         assertEquals(Errno.EINTR,
                 interruptWhileWaiting(() -> targets().get("fx-two-a"), () -> awaitModuleWqWaiters(1)));
-        assertNull(load.finish());
+        assertNull(load.finish().errno());
         assertEquals(0, modules.find(TWO).orElseThrow().refcount());
     }
 }
