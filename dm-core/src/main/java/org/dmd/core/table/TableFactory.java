@@ -88,6 +88,12 @@ public final class TableFactory {
         final DeviceNumber owner;
         final boolean readOnly;
         final List<Table.Line> lines = new ArrayList<>();
+        /**
+         * The distinct types of {@code lines}, in order of first use: the immutable-mix rule looks
+         * at each line's type against these rather than against every earlier line, so a table of
+         * n targets is checked in O(n), not O(n^2).
+         */
+        final List<TargetType> types = new ArrayList<>(2);
         final List<AutoCloseable> resources = new ArrayList<>();
         /** Distinct devices in order of first reference. */
         final Set<DeviceNumber> dependencies = new LinkedHashSet<>();
@@ -132,6 +138,9 @@ public final class TableFactory {
                 throw new DmException(e.errno(), "%s: %s: %s", owner, type, e.getMessage());
             }
             lines.add(new Table.Line(spec.start(), spec.length(), targetType, target));
+            if (!types.contains(targetType)) {
+                types.add(targetType);
+            }
             next = spec.start() + spec.length();
         }
 
@@ -145,9 +154,11 @@ public final class TableFactory {
                 if (features.contains(TargetFeature.SINGLETON)) {
                     throw lineError(spec, "singleton target type " + type.name() + " cannot appear with other targets");
                 }
-                boolean immutableMix = lines.stream().anyMatch(l -> l.type() != type
-                        && (l.type().features().contains(TargetFeature.IMMUTABLE)
-                        || features.contains(TargetFeature.IMMUTABLE)));
+                boolean immutableMix = false;
+                for (TargetType earlier : types) {
+                    immutableMix |= earlier != type && (earlier.features().contains(TargetFeature.IMMUTABLE)
+                            || features.contains(TargetFeature.IMMUTABLE));
+                }
                 if (immutableMix) {
                     throw lineError(spec, "immutable target type cannot be mixed with other target types");
                 }
