@@ -83,6 +83,33 @@ public final class TableFactory {
         }
     }
 
+    /**
+     * The release of one table device. Static, so that the closure holds only these three: a table
+     * keeps its resources for its whole life, and a closure over the build's context would keep
+     * the whole build (its lists, sets and target specs) alive with it, several hundred bytes per
+     * table.
+     */
+    private static AutoCloseable deviceRelease(TableDevices devices, DeviceNumber upper, DeviceNumber lower) {
+        return () -> devices.release(upper, lower);
+    }
+
+    /**
+     * Where the targets of a table under construction raise their events: nowhere until the table
+     * exists, then to it. Kept by the targets that raise events, so it holds nothing else.
+     */
+    private static final class EventRoute implements TableEvents {
+        /** Set once the table is built, before the table is published to any other thread. */
+        Table table;
+
+        @Override
+        public void raise() {
+            Table t = table;
+            if (t != null) {
+                t.raiseEvent();
+            }
+        }
+    }
+
     /** One table under construction: its lines, and everything taken so far in acquisition order. */
     private final class Build {
         final DeviceNumber owner;
@@ -98,13 +125,7 @@ public final class TableFactory {
         /** Distinct devices in order of first reference. */
         final Set<DeviceNumber> dependencies = new LinkedHashSet<>();
         /** Routes the targets' events to the table once it exists. */
-        final Table[] table = new Table[1];
-        final TableEvents events = () -> {
-            Table t = table[0];
-            if (t != null) {
-                t.raiseEvent();
-            }
-        };
+        final EventRoute events = new EventRoute();
         long next;
 
         Build(DeviceNumber owner, boolean readOnly) {
@@ -190,7 +211,7 @@ public final class TableFactory {
             java.util.Collections.reverse(order);
             Table built = new Table(lines, readOnly, order, resources,
                     requestBased ? DeviceType.REQUEST_BASED : DeviceType.BIO_BASED);
-            table[0] = built;
+            events.table = built;
             return built;
         }
 
@@ -244,7 +265,7 @@ public final class TableFactory {
             public TableDevice device(String path) throws DmException {
                 DeviceNumber lower = blocks.resolve(path);
                 TableDevice device = devices.acquire(owner, lower);
-                resources.add(() -> devices.release(owner, lower));
+                resources.add(deviceRelease(devices, owner, lower));
                 dependencies.add(lower);
                 return device;
             }
