@@ -26,7 +26,9 @@ import org.dmd.core.errno.Errno;
  * they need) first, then start together. A run lasts a duration, or until a number of operations
  * has been done, split evenly over the connections (so a run of as many operations as connections
  * sends one per connection, all at once); an optional warm-up before it runs the same load
- * unrecorded.
+ * unrecorded. Whatever the warm-up, each connection first exchanges {@link #CONNECT_EXCHANGES}
+ * VERSION requests, so that the first measured operation does not pay for loading this JVM's
+ * classes: a run of a few operations would otherwise time the client's start-up.
  *
  * <p>Devices: {@code info} and {@code load} address {@link Settings#device()} if given, else a
  * scratch device per connection that the run creates first and removes at the end. {@code create}
@@ -87,6 +89,9 @@ public final class LoadGenerator {
         }
     }
 
+    /** VERSION requests each connection sends before the start: the client's own warm-up. */
+    static final int CONNECT_EXCHANGES = 100;
+
     private enum Phase { WARMUP, MEASURE, STOP }
 
     private final Settings settings;
@@ -131,12 +136,13 @@ public final class LoadGenerator {
             thread.start();
             threads.add(thread);
         }
-        start.countDown();
         if (!settings.warmup().isZero()) {
+            start.countDown();
             TimeUnit.NANOSECONDS.sleep(settings.warmup().toNanos());
         }
         long begin = System.nanoTime();
         phase = Phase.MEASURE;
+        start.countDown();
         if (settings.duration() != null) {
             TimeUnit.NANOSECONDS.sleep(settings.duration().toNanos());
             phase = Phase.STOP;
@@ -211,13 +217,16 @@ public final class LoadGenerator {
             boolean needsDevice = settings.mix().operations().stream().anyMatch(Operation::needsDevice);
             scratch = needsDevice && settings.device() == null;
             device = !needsDevice ? null : scratch ? scratchName() : settings.device();
-            if (scratch) {
-                try {
-                    client.create(device);
-                } catch (DmException e) {
-                    client.close();
-                    throw e;
+            try {
+                for (int i = 0; i < CONNECT_EXCHANGES; i++) {
+                    client.version();
                 }
+                if (scratch) {
+                    client.create(device);
+                }
+            } catch (DmException e) {
+                client.close();
+                throw e;
             }
         }
 
