@@ -49,7 +49,8 @@ import org.slf4j.LoggerFactory;
  * <li>{@link FrameDecoder}: length-prefixed frames, bounded;</li>
  * <li>{@link RequestDecoder}: JSON to a request, or the error it deserves;</li>
  * <li>{@link Authoriser}: EACCES for a peer that may not talk;</li>
- * <li>{@link Dispatcher}: executes in order on the worker pool, streams events after MONITOR;</li>
+ * <li>{@link Dispatcher}: executes in order on the worker pool (DEV_STATUS on the event loop), streams events
+ * after MONITOR;</li>
  * <li>{@link PipelineEnd}: whatever went wrong ends that connection only.</li>
  * </ol>
  * Outbound, {@link MessageEncoder} writes the JSON and a {@code LengthFieldPrepender} the length.

@@ -194,6 +194,25 @@ class ConcurrencyTest {
     }
 
     @Test
+    void devStatusIsAnsweredOnTheEventLoopWhileEveryWorkerIsBusy() throws Exception {
+        start("busy", config -> config.workers(1).workQueue(0));
+        WireClient holder = daemon.client();
+        WireClient other = daemon.client();
+        holder.ok("DEV_CREATE", "name", "busy");
+        other.ok("DEV_CREATE", "name", "polled");
+        long rename = holder.send("DEV_RENAME", "name", "busy", "newName", "done");
+        await().atMost(WAIT).until(() -> gate.arrived() == 1);
+
+        JsonNode status = other.call("DEV_STATUS", "name", "polled");
+        assertEquals(0, status.get("errno").asInt(), status::toString);
+        assertEquals("polled", status.get("name").asText(), status::toString);
+        assertEquals("EAGAIN", other.call("VERSION").get("error").asText(), "VERSION still needs a worker");
+
+        gate.open();
+        assertEquals(rename, holder.next().get("id").asLong());
+    }
+
+    @Test
     void connectionWaitingForAReplyIsNotIdle() throws Exception {
         start("none", config -> config.idleTimeout(Duration.ofMillis(100)));
         try (LogCapture log = new LogCapture(IdleCloser.class)) {

@@ -17,7 +17,7 @@ import picocli.CommandLine;
 
 /**
  * dmctl: dmsetup's command set, options and output over dmd, plus dmd's own commands (losetup,
- * modprobe, lsmod, monitor, shutdown). Switches may come before or after the command, as with
+ * modprobe, lsmod, monitor, shutdown, bench). Switches may come before or after the command, as with
  * dmsetup's getopt. Exit status 0 on success, 1 on failure.
  *
  * <p>{@link #run} is the whole program without the process around it, for tests and embedding.
@@ -69,11 +69,16 @@ public final class Dmctl {
             new Spec("modprobe", 0, -1, 0, "[-r|--remove] [--first-time] <module>..."),
             new Spec("lsmod", 0, 0, 0, ""),
             new Spec("monitor", 0, 0, 0, "[--kernel-messages]"),
-            new Spec("shutdown", 0, 0, 0, "[-f|--force]"));
+            new Spec("shutdown", 0, 0, 0, "[-f|--force]"),
+            new Spec("bench", 0, 1, 0, "[--connections <n>] [--ops <op>[=<weight>],...]\n"
+                    + "\t    [--duration <time>|--count <n>] [--warmup <time>]\n"
+                    + "\t    [--table <table>|--linear <dev>,... [--size <sectors>]]\n"
+                    + "\t    [--name-prefix <prefix>] [<device>]\n"
+                    + "\t    <op> is one of " + BenchCommand.OPERATIONS));
 
     /** dmd's own commands: they report failures as the tools they imitate do, without "Command failed.". */
     private static final java.util.Set<String> DMD_COMMANDS = java.util.Set.of("losetup", "modprobe", "lsmod",
-            "monitor", "shutdown");
+            "monitor", "shutdown", "bench");
 
     /** dmsetup commands dmd has no use for, and why. */
     private static final Map<String, String> UNSUPPORTED = Map.of(
@@ -487,6 +492,8 @@ public final class Dmctl {
                 return dmd.monitor();
             case "shutdown":
                 return dmd.shutdown();
+            case "bench":
+                return new BenchCommand(s).run(device);
             default:
                 throw new IllegalStateException("no handler for " + spec.name());
         }

@@ -75,6 +75,15 @@ final class DmctlOptions {
     boolean remove;
     boolean firstTime;
     boolean kernelMessages;
+    // dmctl bench
+    String connections;
+    String ops;
+    String duration;
+    String count;
+    String warmup;
+    String linear;
+    String size;
+    String namePrefix;
 
     List<String> words = new ArrayList<>();
 
@@ -144,7 +153,15 @@ final class DmctlOptions {
             flag(o -> o.detach = true, "-d", "--detach"),
             flag(o -> o.remove = true, "--remove"),
             flag(o -> o.firstTime = true, "--first-time"),
-            flag(o -> o.kernelMessages = true, "--kernel-messages"));
+            flag(o -> o.kernelMessages = true, "--kernel-messages"),
+            value((o, v) -> o.connections = v, "--connections"),
+            value((o, v) -> o.ops = v, "--ops"),
+            value((o, v) -> o.duration = v, "--duration"),
+            value((o, v) -> o.count = v, "--count"),
+            value((o, v) -> o.warmup = v, "--warmup"),
+            value((o, v) -> o.linear = v, "--linear"),
+            value((o, v) -> o.size = v, "--size"),
+            value((o, v) -> o.namePrefix = v, "--name-prefix"));
 
     /**
      * Parses {@code args} getopt-style; the picocli exception says what was wrong. Flags may be

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.InputStream;
 import java.io.PrintStream;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -64,10 +65,15 @@ final class Session implements AutoCloseable {
         this.terminalWidth = terminalWidth;
     }
 
+    /** The daemon's socket: --socket, else DMD_SOCKET, else the default for this uid. */
+    Path socket() {
+        return SocketPaths.resolve(options.socket, env, SocketPaths.currentUid());
+    }
+
     DmClient client() {
         if (client == null) {
             try {
-                client = DmClient.connect(SocketPaths.resolve(options.socket, env, SocketPaths.currentUid()));
+                client = DmClient.connect(socket());
             } catch (DmException e) {
                 throw new Abort(e.getMessage());
             }

@@ -6,6 +6,7 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.dmd.core.concurrent.LockRank;
+import org.dmd.core.concurrent.SpinLock;
 import org.dmd.core.concurrent.Step;
 import org.dmd.core.concurrent.StepHook;
 import org.dmd.core.errno.DmException;
@@ -29,11 +30,13 @@ import org.dmd.core.errno.Errno;
  *     device is still going away.</li>
  * </ul>
  *
- * <p>Concurrency: one guard (this table's private monitor, rank {@link LockRank#MINOR}, the
+ * <p>Concurrency: one guard (this table's {@link SpinLock}, rank {@link LockRank#MINOR}, the
  * innermost lock of dmd) protects the slots, the allocation bitmaps, and every entry's open count
  * and gate flags. It is held for a few instructions: nothing under it blocks, logs, builds an
- * exception or calls out. Holder counts are atomic and may drop without the guard while they stay
- * above one.
+ * exception or calls out. A spin lock rather than a monitor, as in the kernel: for sections this
+ * short, a compare-and-set to enter and a release store to leave cost less than a monitor's two
+ * compare-and-sets, and contending threads spin instead of inflating the monitor and parking.
+ * Holder counts are atomic and may drop without the guard while they stay above one.
  *
  * <p>Layout: a two-level radix of 1,024 chunks of 1,024 minors. A chunk (slots plus a 16-word
  * bitmap) exists only while one of its minors is allocated; a 16-word summary marks the full
@@ -60,7 +63,7 @@ public final class MinorTable<E extends MinorTable.Entry> {
     /** Outcomes decided under the guard; the exceptions are built after it is released. */
     private enum Outcome { OK, ABSENT, GONE, BUSY, NOT_DEFERRED }
 
-    private final Object guard = new Object();
+    private final SpinLock guard = new SpinLock();
     private final StepHook steps;
 
     /** Guarded by {@code guard}. */
@@ -144,13 +147,16 @@ public final class MinorTable<E extends MinorTable.Entry> {
     /** Reserves the lowest free minor with the placeholder. ENOSPC when all 2^20 are in use. */
     public int reserveAny() throws DmException {
         int minor;
-        synchronized (guard) {
+        guard.lock();
+        try {
             assert LockRank.MINOR.acquired();
             minor = lowestFree();
             if (minor >= 0) {
                 occupy(minor);
             }
             assert LockRank.MINOR.released();
+        } finally {
+            guard.unlock();
         }
         if (minor < 0) {
             throw new DmException(Errno.ENOSPC, "all %d minors are in use", MINORS);
@@ -164,13 +170,16 @@ public final class MinorTable<E extends MinorTable.Entry> {
             throw new DmException(Errno.EINVAL, "minor %d is out of range 0..%d", minor, MINORS - 1);
         }
         Object previous;
-        synchronized (guard) {
+        guard.lock();
+        try {
             assert LockRank.MINOR.acquired();
             previous = slot(minor);
             if (previous == null) {
                 occupy(minor);
             }
             assert LockRank.MINOR.released();
+        } finally {
+            guard.unlock();
         }
         if (previous == RESERVED) {
             throw new DmException(Errno.EBUSY, "minor %d is reserved by a device being created or freed", minor);
@@ -183,13 +192,16 @@ public final class MinorTable<E extends MinorTable.Entry> {
     /** Replaces the placeholder with the fully built entry: the last step of construction. */
     public void publish(E entry) {
         boolean wasReserved;
-        synchronized (guard) {
+        guard.lock();
+        try {
             assert LockRank.MINOR.acquired();
             wasReserved = slot(entry.minor) == RESERVED;
             if (wasReserved) {
                 chunks[entry.minor >>> CHUNK_BITS].slots[entry.minor & (CHUNK_SIZE - 1)] = entry;
             }
             assert LockRank.MINOR.released();
+        } finally {
+            guard.unlock();
         }
         if (!wasReserved) {
             throw new IllegalStateException("publish of minor " + entry.minor + " that was not reserved");
@@ -202,13 +214,16 @@ public final class MinorTable<E extends MinorTable.Entry> {
      */
     public void release(int minor) {
         boolean wasReserved;
-        synchronized (guard) {
+        guard.lock();
+        try {
             assert LockRank.MINOR.acquired();
             wasReserved = minor >= 0 && minor < MINORS && slot(minor) == RESERVED;
             if (wasReserved) {
                 vacate(minor);
             }
             assert LockRank.MINOR.released();
+        } finally {
+            guard.unlock();
         }
         if (!wasReserved) {
             throw new IllegalStateException("release of minor " + minor + " that does not hold the placeholder");
@@ -225,7 +240,8 @@ public final class MinorTable<E extends MinorTable.Entry> {
         if (minor < 0 || minor >= MINORS) {
             return null;
         }
-        synchronized (guard) {
+        guard.lock();
+        try {
             assert LockRank.MINOR.acquired();
             E entry = published(minor);
             if (entry != null && (entry.gate & (Entry.FREEING | Entry.DELETING)) == 0) {
@@ -235,6 +251,8 @@ public final class MinorTable<E extends MinorTable.Entry> {
             }
             assert LockRank.MINOR.released();
             return entry;
+        } finally {
+            guard.unlock();
         }
     }
 
@@ -247,9 +265,12 @@ public final class MinorTable<E extends MinorTable.Entry> {
         if (minor < 0 || minor >= MINORS) {
             return null;
         }
-        synchronized (guard) {
+        guard.lock();
+        try {
             E entry = published(minor);
             return entry != null && (entry.gate & (Entry.FREEING | Entry.DELETING)) == 0 ? entry : null;
+        } finally {
+            guard.unlock();
         }
     }
 
@@ -272,13 +293,16 @@ public final class MinorTable<E extends MinorTable.Entry> {
     /** Takes a reference unless the entry is FREEING, which gives EBUSY ({@code dm_hold}). */
     public void hold(E entry) throws DmException {
         boolean freeing;
-        synchronized (guard) {
+        guard.lock();
+        try {
             assert LockRank.MINOR.acquired();
             freeing = (entry.gate & Entry.FREEING) != 0;
             if (!freeing) {
                 entry.holders.incrementAndGet();
             }
             assert LockRank.MINOR.released();
+        } finally {
+            guard.unlock();
         }
         if (freeing) {
             throw new DmException(Errno.EBUSY, "minor %d is being freed", entry.minor);
@@ -301,7 +325,8 @@ public final class MinorTable<E extends MinorTable.Entry> {
         }
         steps.reached(Step.PUT_MAY_BE_LAST, entry.minor);
         int left;
-        synchronized (guard) {
+        guard.lock();
+        try {
             assert LockRank.MINOR.acquired();
             left = holders.decrementAndGet();
             if (left == 0) {
@@ -309,6 +334,8 @@ public final class MinorTable<E extends MinorTable.Entry> {
                 chunks[entry.minor >>> CHUNK_BITS].slots[entry.minor & (CHUNK_SIZE - 1)] = RESERVED;
             }
             assert LockRank.MINOR.released();
+        } finally {
+            guard.unlock();
         }
         if (left < 0) {
             throw new IllegalStateException("put on released minor " + entry.minor);
@@ -339,7 +366,8 @@ public final class MinorTable<E extends MinorTable.Entry> {
         if (minor < 0 || minor >= MINORS) {
             outcome = Outcome.ABSENT;
         } else {
-            synchronized (guard) {
+            guard.lock();
+            try {
                 assert LockRank.MINOR.acquired();
                 entry = published(minor);
                 if (entry == null) {
@@ -352,6 +380,8 @@ public final class MinorTable<E extends MinorTable.Entry> {
                     outcome = Outcome.OK;
                 }
                 assert LockRank.MINOR.released();
+            } finally {
+                guard.unlock();
             }
         }
         return switch (outcome) {
@@ -370,7 +400,8 @@ public final class MinorTable<E extends MinorTable.Entry> {
     public boolean close(E entry) {
         boolean runDeferred;
         int open;
-        synchronized (guard) {
+        guard.lock();
+        try {
             assert LockRank.MINOR.acquired();
             open = entry.openCount - 1;
             if (open >= 0) {
@@ -378,6 +409,8 @@ public final class MinorTable<E extends MinorTable.Entry> {
             }
             runDeferred = open == 0 && (entry.gate & Entry.DEFERRED_REMOVE) != 0;
             assert LockRank.MINOR.released();
+        } finally {
+            guard.unlock();
         }
         if (open < 0) {
             throw new IllegalStateException("close of minor " + entry.minor + " that is not open");
@@ -395,7 +428,8 @@ public final class MinorTable<E extends MinorTable.Entry> {
     public void lockForDeletion(E entry, boolean markDeferred, boolean onlyDeferred) throws DmException {
         Outcome outcome;
         int open;
-        synchronized (guard) {
+        guard.lock();
+        try {
             assert LockRank.MINOR.acquired();
             open = entry.openCount;
             if (open > 0) {
@@ -410,6 +444,8 @@ public final class MinorTable<E extends MinorTable.Entry> {
                 outcome = Outcome.OK;
             }
             assert LockRank.MINOR.released();
+        } finally {
+            guard.unlock();
         }
         switch (outcome) {
             case BUSY -> throw new DmException(Errno.EBUSY, "device is open (%d opener%s)", open, open == 1 ? "" : "s");
@@ -421,13 +457,16 @@ public final class MinorTable<E extends MinorTable.Entry> {
     /** Clears the deferred-remove mark; EBUSY if removal has already begun. */
     public void cancelDeferredRemove(E entry) throws DmException {
         boolean deleting;
-        synchronized (guard) {
+        guard.lock();
+        try {
             assert LockRank.MINOR.acquired();
             deleting = (entry.gate & Entry.DELETING) != 0;
             if (!deleting) {
                 entry.gate &= ~Entry.DEFERRED_REMOVE;
             }
             assert LockRank.MINOR.released();
+        } finally {
+            guard.unlock();
         }
         if (deleting) {
             throw new DmException(Errno.EBUSY, "removal of minor %d is already in progress", entry.minor);
@@ -438,22 +477,29 @@ public final class MinorTable<E extends MinorTable.Entry> {
 
     /** The number of allocated minors, reserved or published. */
     public int allocated() {
-        synchronized (guard) {
+        guard.lock();
+        try {
             return allocated;
+        } finally {
+            guard.unlock();
         }
     }
 
     /** True if the minor is free (neither reserved nor published). */
     public boolean isFree(int minor) {
-        synchronized (guard) {
+        guard.lock();
+        try {
             return slot(minor) == null;
+        } finally {
+            guard.unlock();
         }
     }
 
     /** A snapshot of the published entries, in minor order, without taking references. */
     public List<E> snapshot() {
         List<E> entries = new ArrayList<>();
-        synchronized (guard) {
+        guard.lock();
+        try {
             for (Chunk chunk : chunks) {
                 if (chunk == null) {
                     continue;
@@ -466,6 +512,8 @@ public final class MinorTable<E extends MinorTable.Entry> {
                     }
                 }
             }
+        } finally {
+            guard.unlock();
         }
         return entries;
     }

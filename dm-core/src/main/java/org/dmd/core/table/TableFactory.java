@@ -85,22 +85,49 @@ public final class TableFactory {
         }
     }
 
+    /**
+     * The release of one table device. Static, so that the closure holds only these three: a table
+     * keeps its resources for its whole life, and a closure over the build's context would keep
+     * the whole build (its lists, sets and target specs) alive with it, several hundred bytes per
+     * table.
+     */
+    private static AutoCloseable deviceRelease(TableDevices devices, DeviceNumber upper, DeviceNumber lower) {
+        return () -> devices.release(upper, lower);
+    }
+
+    /**
+     * Where the targets of a table under construction raise their events: nowhere until the table
+     * exists, then to it. Kept by the targets that raise events, so it holds nothing else.
+     */
+    private static final class EventRoute implements TableEvents {
+        /** Set once the table is built, before the table is published to any other thread. */
+        Table table;
+
+        @Override
+        public void raise() {
+            Table t = table;
+            if (t != null) {
+                t.raiseEvent();
+            }
+        }
+    }
+
     /** One table under construction: its lines, and everything taken so far in acquisition order. */
     private final class Build {
         final DeviceNumber owner;
         final boolean readOnly;
         final List<Table.Line> lines = new ArrayList<>();
+        /**
+         * The distinct types of {@code lines}, in order of first use: the immutable-mix rule looks
+         * at each line's type against these rather than against every earlier line, so a table of
+         * n targets is checked in O(n), not O(n^2).
+         */
+        final List<TargetType> types = new ArrayList<>(2);
         final List<AutoCloseable> resources = new ArrayList<>();
         /** Distinct devices in order of first reference. */
         final Set<DeviceNumber> dependencies = new LinkedHashSet<>();
         /** Routes the targets' events to the table once it exists. */
-        final Table[] table = new Table[1];
-        final TableEvents events = () -> {
-            Table t = table[0];
-            if (t != null) {
-                t.raiseEvent();
-            }
-        };
+        final EventRoute events = new EventRoute();
         long next;
 
         Build(DeviceNumber owner, boolean readOnly) {
@@ -137,6 +164,9 @@ public final class TableFactory {
                 throw new DmException(e.errno(), "%s: %s: %s", owner, type, e.getMessage());
             }
             lines.add(new Table.Line(spec.start(), spec.length(), targetType, target));
+            if (!types.contains(targetType)) {
+                types.add(targetType);
+            }
             next = spec.start() + spec.length();
         }
 
@@ -149,9 +179,11 @@ public final class TableFactory {
             if (readOnly && features.contains(TargetFeature.ALWAYS_WRITEABLE)) {
                 throw lineError(spec, "target type " + type.name() + " may not be included in a read-only table");
             }
-            boolean immutableMix = lines.stream().anyMatch(l -> l.type() != type
-                    && (l.type().features().contains(TargetFeature.IMMUTABLE)
-                    || features.contains(TargetFeature.IMMUTABLE)));
+            boolean immutableMix = false;
+            for (TargetType earlier : types) {
+                immutableMix |= earlier != type && (earlier.features().contains(TargetFeature.IMMUTABLE)
+                        || features.contains(TargetFeature.IMMUTABLE));
+            }
             if (immutableMix) {
                 throw lineError(spec, "immutable target type cannot be mixed with other target types");
             }
@@ -183,7 +215,7 @@ public final class TableFactory {
             java.util.Collections.reverse(order);
             Table built = new Table(lines, readOnly, order, resources,
                     requestBased ? DeviceType.REQUEST_BASED : DeviceType.BIO_BASED, !requestBased && !bioBased);
-            table[0] = built;
+            events.table = built;
             return built;
         }
 
@@ -237,7 +269,7 @@ public final class TableFactory {
             public TableDevice device(String path) throws DmException {
                 DeviceNumber lower = blocks.resolve(path);
                 TableDevice device = devices.acquire(owner, lower);
-                resources.add(() -> devices.release(owner, lower));
+                resources.add(deviceRelease(devices, owner, lower));
                 dependencies.add(lower);
                 return device;
             }
