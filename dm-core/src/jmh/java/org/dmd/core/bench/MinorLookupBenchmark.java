@@ -14,6 +14,7 @@ import org.openjdk.jmh.annotations.Scope;
 import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.Threads;
+import org.openjdk.jmh.infra.ThreadParams;
 
 /**
  * Goal (a): a lookup that takes a holder reference and drops it again ({@code MinorTable.get(int)}
@@ -53,10 +54,19 @@ public class MinorLookupBenchmark {
         }
     }
 
-    /** Each thread walks the keys from its own position. */
+    /**
+     * Each thread walks the keys from its own position, spread evenly: threads that started
+     * together on one key would walk in step and measure one device's contention, which
+     * {@code keys=1} measures on purpose.
+     */
     @State(Scope.Thread)
     public static class Cursor {
         int next;
+
+        @Setup
+        public void spread(MinorLookupBenchmark benchmark, ThreadParams thread) {
+            next = (int) ((long) benchmark.keys * thread.getThreadIndex() / thread.getThreadCount());
+        }
 
         int advance(int keys) {
             int key = next;

@@ -16,7 +16,10 @@ import java.util.Deque;
  *   TABLE_DEVICES (the graph of devices opened by tables: table_devices_lock)
  *   REGISTRY      (one type registry's list)
  *   LOOP          (the loop-device list)
- *   MINOR         (the MinorTable guard: _minor_lock; innermost, held for a few instructions)
+ *   EVENT_WAITERS (a device's event waiters)
+ *   MINOR_ALLOCATION (the MinorTable's chunks and bitmaps: half of _minor_lock)
+ *   MINOR_SLOT    (one stripe of MinorTable slots: the other half of _minor_lock; innermost,
+ *                  held for a few instructions)
  * </pre>
  *
  * The checker runs only with assertions enabled (tests): call sites write
@@ -32,7 +35,8 @@ public enum LockRank {
     REGISTRY,
     LOOP,
     EVENT_WAITERS,
-    MINOR;
+    MINOR_ALLOCATION,
+    MINOR_SLOT;
 
     private static final ThreadLocal<Deque<LockRank>> HELD = ThreadLocal.withInitial(ArrayDeque::new);
 

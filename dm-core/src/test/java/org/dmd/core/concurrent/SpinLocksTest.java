@@ -3,6 +3,7 @@ package org.dmd.core.concurrent;
 import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import java.time.Duration;
 import java.util.ArrayList;
@@ -13,7 +14,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
 
-class SpinLockTest {
+class SpinLocksTest {
 
     private static final int THREADS = 4;
     private static final int ROUNDS = 50_000;
@@ -23,7 +24,7 @@ class SpinLockTest {
 
     @Test
     void oneHolderAtATimeAndEveryUpdateIsSeen() throws Exception {
-        SpinLock lock = new SpinLock();
+        SpinLocks locks = new SpinLocks(2);
         AtomicInteger inside = new AtomicInteger();
         AtomicInteger overlaps = new AtomicInteger();
         CyclicBarrier start = new CyclicBarrier(THREADS);
@@ -36,7 +37,7 @@ class SpinLockTest {
                     throw new AssertionError(e);
                 }
                 for (int i = 0; i < ROUNDS; i++) {
-                    lock.lock();
+                    locks.lock(1);
                     try {
                         if (inside.incrementAndGet() != 1) {
                             overlaps.incrementAndGet();
@@ -44,7 +45,7 @@ class SpinLockTest {
                         counter++;
                         inside.decrementAndGet();
                     } finally {
-                        lock.unlock();
+                        locks.unlock(1);
                     }
                 }
             });
@@ -60,22 +61,41 @@ class SpinLockTest {
 
     @Test
     void aWaiterEntersOnlyOnceTheHolderLeaves() throws Exception {
-        SpinLock lock = new SpinLock();
+        SpinLocks locks = new SpinLocks(2);
         AtomicBoolean entered = new AtomicBoolean();
         CountDownLatch trying = new CountDownLatch(1);
-        lock.lock();
+        locks.lock(1);
         Thread waiter = new Thread(() -> {
             trying.countDown();
-            lock.lock();
+            locks.lock(1);
             entered.set(true);
-            lock.unlock();
+            locks.unlock(1);
         });
         waiter.start();
         trying.await();
         await().atMost(Duration.ofSeconds(30)).until(() -> waiter.getState() == Thread.State.RUNNABLE);
         assertFalse(entered.get(), "entered while the lock was held");
-        lock.unlock();
+        locks.unlock(1);
         waiter.join();
         assertEquals(true, entered.get());
+    }
+
+    @Test
+    void locksOfOneSetAreIndependent() throws Exception {
+        SpinLocks locks = new SpinLocks(2);
+        locks.lock(0);
+        Thread other = new Thread(() -> {
+            locks.lock(1);
+            locks.unlock(1);
+        });
+        other.start();
+        other.join(Duration.ofSeconds(30).toMillis());
+        assertFalse(other.isAlive(), "lock 1 waited for lock 0");
+        locks.unlock(0);
+    }
+
+    @Test
+    void aSetHasAtLeastOneLock() {
+        assertThrows(IllegalArgumentException.class, () -> new SpinLocks(0));
     }
 }
