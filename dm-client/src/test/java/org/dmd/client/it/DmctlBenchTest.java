@@ -13,46 +13,14 @@ import org.dmd.client.WireCodec;
 import org.dmd.client.cli.DmctlRunner;
 import org.dmd.core.control.DmFlag;
 import org.dmd.core.control.Replies;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.TestInstance;
-import org.junit.jupiter.api.io.TempDir;
 
 /**
  * {@code dmctl bench} against the real daemon: runs of a fixed count do exactly that many
  * operations, leave the devices they promise (and only those), and report failures. No
  * timings are checked: only counts, devices and tables.
  */
-@TestInstance(TestInstance.Lifecycle.PER_CLASS)
-class DmctlBenchTest {
-
-    @TempDir
-    static Path dir;
-    private RealDaemon daemon;
-    private DmctlRunner dmctl;
-    private DmClient dm;
-
-    @BeforeAll
-    void start() throws Exception {
-        daemon = RealDaemon.start(dir);
-        dmctl = new DmctlRunner(daemon.socket());
-        dm = daemon.client();
-    }
-
-    @AfterAll
-    void stop() throws Exception {
-        daemon.close();
-    }
-
-    @BeforeEach
-    void empty() throws Exception {
-        dm.removeAll(false);
-        for (var loop : dm.loops().loops()) {
-            dm.loopDetach(loop.device());
-        }
-    }
+class DmctlBenchTest extends EmptiedDaemonTest {
 
     private JsonNode json(String... args) throws Exception {
         DmctlRunner.Result result = dmctl.run(args);

@@ -11,46 +11,14 @@ import java.util.regex.Pattern;
 import org.dmd.client.DmClient;
 import org.dmd.client.WireCodec;
 import org.dmd.client.cli.DmctlRunner;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.TestInstance;
-import org.junit.jupiter.api.io.TempDir;
 
 /**
  * dmctl's main logic in-process against the real daemon: every command's success path and its
  * main failures, with the exact text of dm-ioctl-abi §10 and Appendix C. Each test starts from an
  * empty daemon (remove_all), so minors start at 0.
  */
-@TestInstance(TestInstance.Lifecycle.PER_CLASS)
-class DmctlIntegrationTest {
-
-    @TempDir
-    static Path dir;
-    private RealDaemon daemon;
-    private DmctlRunner dmctl;
-    private DmClient dm;
-
-    @BeforeAll
-    void start() throws Exception {
-        daemon = RealDaemon.start(dir);
-        dmctl = new DmctlRunner(daemon.socket());
-        dm = daemon.client();
-    }
-
-    @AfterAll
-    void stop() throws Exception {
-        daemon.close();
-    }
-
-    @BeforeEach
-    void empty() throws Exception {
-        dm.removeAll(false);
-        for (var loop : dm.loops().loops()) {
-            dm.loopDetach(loop.device());
-        }
-    }
+class DmctlIntegrationTest extends EmptiedDaemonTest {
 
     private DmctlRunner.Result ok(String... args) {
         DmctlRunner.Result result = dmctl.run(args);
