@@ -1,9 +1,9 @@
 package org.dmd.client.cli;
 
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
-import java.util.function.BiConsumer;
-import java.util.function.Consumer;
+import java.util.Map;
 import picocli.CommandLine;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Model.OptionSpec;
@@ -15,8 +15,9 @@ import picocli.CommandLine.Model.PositionalParamSpec;
  * commands share the set: {@code -r} is losetup's read-only and modprobe's remove, {@code -f} is
  * dmsetup's and shutdown's force, {@code -d}/{@code -a} are losetup's.
  *
- * <p>The picocli model is built in code rather than from annotations: reflection over annotations
- * is the costliest part of starting picocli, and dmctl is started for every command.
+ * <p>dmctl is started for every command, so the usual command line (switches spelt out, words) is
+ * read directly; picocli, slow to start, reads the rest. Its model is built in code rather than
+ * from annotations, since reflection over annotations is the costliest part of starting it.
  */
 final class DmctlOptions {
 
@@ -87,110 +88,227 @@ final class DmctlOptions {
 
     List<String> words = new ArrayList<>();
 
-    /** A switch: its names, and what each occurrence does (with its argument, for valued ones). */
-    private record Switch(String[] names, boolean valued, BiConsumer<DmctlOptions, String> apply) {
+    /** Every switch dmctl knows: its names, and whether it takes a value. */
+    private enum Switch {
+        COLUMNS(false, "-c", "-C", "--columns"),
+        FORCE(false, "-f", "--force"),
+        HELP(false, "-h", "--help"),
+        MAJOR(true, "-j", "--major"),
+        MINOR(true, "-m", "--minor"),
+        NOTABLE(false, "-n", "--notable"),
+        OPTIONS(true, "-o", "--options"),
+        SORT(true, "-O", "--sort"),
+        READ_ONLY(false, "-r", "--readonly"),
+        SELECT(true, "-S", "--select"),
+        UUID(true, "-u", "--uuid"),
+        UID(true, "-U", "--uid"),
+        GID(true, "-G", "--gid"),
+        MODE(true, "-M", "--mode"),
+        VERBOSE(false, "-v"),
+        // dmsetup declares --verbose with a required argument, so it swallows the next word.
+        VERBOSE_LONG(true, "--verbose"),
+        YES(false, "-y", "--yes"),
+        ADD_NODE_ON_CREATE(false, "--addnodeoncreate"),
+        ADD_NODE_ON_RESUME(false, "--addnodeonresume"),
+        CHECKS(false, "--checks"),
+        CONCISE(false, "--concise"),
+        DEFERRED(false, "--deferred"),
+        EXEC(true, "--exec"),
+        INACTIVE(false, "--inactive"),
+        MANGLE_NAME(true, "--manglename"),
+        NAME_PREFIXES(false, "--nameprefixes"),
+        NO_FLUSH(false, "--noflush"),
+        NO_HEADINGS(false, "--noheadings"),
+        NO_LOCK_FS(false, "--nolockfs"),
+        NO_OPEN_COUNT(false, "--noopencount"),
+        NO_UDEV_RULES(false, "--noudevrules"),
+        NO_UDEV_SYNC(false, "--noudevsync"),
+        READ_AHEAD(true, "--readahead"),
+        RETRY(false, "--retry"),
+        ROWS(false, "--rows"),
+        SEPARATOR(true, "--separator"),
+        SET_UUID(false, "--setuuid"),
+        SHOW_KEYS(false, "--showkeys"),
+        TABLE(true, "--table"),
+        TARGET(true, "--target"),
+        TREE(false, "--tree"),
+        UDEV_COOKIE(true, "--udevcookie"),
+        UNBUFFERED(false, "--unbuffered"),
+        UNQUOTED(false, "--unquoted"),
+        VERIFY_UDEV(false, "--verifyudev"),
+        VERSION(false, "--version"),
+        SOCKET(true, "--socket"),
+        JSON(false, "--json"),
+        ALL(false, "-a", "--all"),
+        DETACH(false, "-d", "--detach"),
+        REMOVE(false, "--remove"),
+        FIRST_TIME(false, "--first-time"),
+        KERNEL_MESSAGES(false, "--kernel-messages"),
+        CONNECTIONS(true, "--connections"),
+        OPS(true, "--ops"),
+        DURATION(true, "--duration"),
+        COUNT(true, "--count"),
+        WARMUP(true, "--warmup"),
+        LINEAR(true, "--linear"),
+        SIZE(true, "--size"),
+        NAME_PREFIX(true, "--name-prefix");
+
+        private final boolean valued;
+        private final String[] names;
+
+        Switch(boolean valued, String... names) {
+            this.valued = valued;
+            this.names = names;
+        }
     }
 
-    private static Switch flag(Consumer<DmctlOptions> apply, String... names) {
-        return new Switch(names, false, (o, v) -> apply.accept(o));
+    /** Every name of every switch, spelt out in full. */
+    private static final Map<String, Switch> BY_NAME = byName();
+
+    private static Map<String, Switch> byName() {
+        Map<String, Switch> byName = new HashMap<>();
+        for (Switch s : Switch.values()) {
+            for (String name : s.names) {
+                byName.put(name, s);
+            }
+        }
+        return byName;
     }
 
-    private static Switch value(BiConsumer<DmctlOptions, String> apply, String... names) {
-        return new Switch(names, true, apply);
+    /** One occurrence of a switch ({@code value} is null for a flag). */
+    private void apply(Switch option, String value) {
+        switch (option) {
+            case COLUMNS -> columns++;
+            case FORCE -> force = true;
+            case HELP -> help = true;
+            case MAJOR -> major = value;
+            case MINOR -> minor = value;
+            case NOTABLE -> notable = true;
+            case OPTIONS -> options = value;
+            case SORT -> sort = value;
+            case READ_ONLY -> readOnly = true;
+            case SELECT -> select = value;
+            case UUID -> uuid = value;
+            case UID -> uid = value;
+            case GID -> gid = value;
+            case MODE -> mode = value;
+            case VERBOSE, VERBOSE_LONG -> verbose++;
+            case YES -> yes = true;
+            case ADD_NODE_ON_CREATE -> addNodeOnCreate = true;
+            case ADD_NODE_ON_RESUME -> addNodeOnResume = true;
+            case CHECKS -> checks = true;
+            case CONCISE -> concise = true;
+            case DEFERRED -> deferred = true;
+            case EXEC -> exec = value;
+            case INACTIVE -> inactive = true;
+            case MANGLE_NAME -> mangleName = value;
+            case NAME_PREFIXES -> namePrefixes = true;
+            case NO_FLUSH -> noFlush = true;
+            case NO_HEADINGS -> noHeadings = true;
+            case NO_LOCK_FS -> noLockFs = true;
+            case NO_OPEN_COUNT -> noOpenCount = true;
+            case NO_UDEV_RULES -> noUdevRules = true;
+            case NO_UDEV_SYNC -> noUdevSync = true;
+            case READ_AHEAD -> readAhead = value;
+            case RETRY -> retry = true;
+            case ROWS -> rows = true;
+            case SEPARATOR -> separator = value;
+            case SET_UUID -> setUuid = true;
+            case SHOW_KEYS -> showKeys = true;
+            case TABLE -> table = value;
+            case TARGET -> target = value;
+            case TREE -> tree = true;
+            case UDEV_COOKIE -> udevCookie = value;
+            case UNBUFFERED -> unbuffered = true;
+            case UNQUOTED -> unquoted = true;
+            case VERIFY_UDEV -> verifyUdev = true;
+            case VERSION -> version = true;
+            case SOCKET -> socket = value;
+            case JSON -> json = true;
+            case ALL -> all = true;
+            case DETACH -> detach = true;
+            case REMOVE -> remove = true;
+            case FIRST_TIME -> firstTime = true;
+            case KERNEL_MESSAGES -> kernelMessages = true;
+            case CONNECTIONS -> connections = value;
+            case OPS -> ops = value;
+            case DURATION -> duration = value;
+            case COUNT -> count = value;
+            case WARMUP -> warmup = value;
+            case LINEAR -> linear = value;
+            case SIZE -> size = value;
+            case NAME_PREFIX -> namePrefix = value;
+        }
     }
-
-    private static final List<Switch> SWITCHES = List.of(
-            flag(o -> o.columns++, "-c", "-C", "--columns"),
-            flag(o -> o.force = true, "-f", "--force"),
-            flag(o -> o.help = true, "-h", "--help"),
-            value((o, v) -> o.major = v, "-j", "--major"),
-            value((o, v) -> o.minor = v, "-m", "--minor"),
-            flag(o -> o.notable = true, "-n", "--notable"),
-            value((o, v) -> o.options = v, "-o", "--options"),
-            value((o, v) -> o.sort = v, "-O", "--sort"),
-            flag(o -> o.readOnly = true, "-r", "--readonly"),
-            value((o, v) -> o.select = v, "-S", "--select"),
-            value((o, v) -> o.uuid = v, "-u", "--uuid"),
-            value((o, v) -> o.uid = v, "-U", "--uid"),
-            value((o, v) -> o.gid = v, "-G", "--gid"),
-            value((o, v) -> o.mode = v, "-M", "--mode"),
-            flag(o -> o.verbose++, "-v"),
-            // dmsetup declares --verbose with a required argument, so it swallows the next word.
-            value((o, v) -> o.verbose++, "--verbose"),
-            flag(o -> o.yes = true, "-y", "--yes"),
-            flag(o -> o.addNodeOnCreate = true, "--addnodeoncreate"),
-            flag(o -> o.addNodeOnResume = true, "--addnodeonresume"),
-            flag(o -> o.checks = true, "--checks"),
-            flag(o -> o.concise = true, "--concise"),
-            flag(o -> o.deferred = true, "--deferred"),
-            value((o, v) -> o.exec = v, "--exec"),
-            flag(o -> o.inactive = true, "--inactive"),
-            value((o, v) -> o.mangleName = v, "--manglename"),
-            flag(o -> o.namePrefixes = true, "--nameprefixes"),
-            flag(o -> o.noFlush = true, "--noflush"),
-            flag(o -> o.noHeadings = true, "--noheadings"),
-            flag(o -> o.noLockFs = true, "--nolockfs"),
-            flag(o -> o.noOpenCount = true, "--noopencount"),
-            flag(o -> o.noUdevRules = true, "--noudevrules"),
-            flag(o -> o.noUdevSync = true, "--noudevsync"),
-            value((o, v) -> o.readAhead = v, "--readahead"),
-            flag(o -> o.retry = true, "--retry"),
-            flag(o -> o.rows = true, "--rows"),
-            value((o, v) -> o.separator = v, "--separator"),
-            flag(o -> o.setUuid = true, "--setuuid"),
-            flag(o -> o.showKeys = true, "--showkeys"),
-            value((o, v) -> o.table = v, "--table"),
-            value((o, v) -> o.target = v, "--target"),
-            flag(o -> o.tree = true, "--tree"),
-            value((o, v) -> o.udevCookie = v, "--udevcookie"),
-            flag(o -> o.unbuffered = true, "--unbuffered"),
-            flag(o -> o.unquoted = true, "--unquoted"),
-            flag(o -> o.verifyUdev = true, "--verifyudev"),
-            flag(o -> o.version = true, "--version"),
-            value((o, v) -> o.socket = v, "--socket"),
-            flag(o -> o.json = true, "--json"),
-            flag(o -> o.all = true, "-a", "--all"),
-            flag(o -> o.detach = true, "-d", "--detach"),
-            flag(o -> o.remove = true, "--remove"),
-            flag(o -> o.firstTime = true, "--first-time"),
-            flag(o -> o.kernelMessages = true, "--kernel-messages"),
-            value((o, v) -> o.connections = v, "--connections"),
-            value((o, v) -> o.ops = v, "--ops"),
-            value((o, v) -> o.duration = v, "--duration"),
-            value((o, v) -> o.count = v, "--count"),
-            value((o, v) -> o.warmup = v, "--warmup"),
-            value((o, v) -> o.linear = v, "--linear"),
-            value((o, v) -> o.size = v, "--size"),
-            value((o, v) -> o.namePrefix = v, "--name-prefix"));
 
     /**
      * Parses {@code args} getopt-style; the picocli exception says what was wrong. Flags may be
      * repeated and valued switches overwritten (the last wins), as with getopt.
      */
     static DmctlOptions parse(String[] args) throws CommandLine.ParameterException {
+        DmctlOptions options = readPlain(args);
+        return options != null ? options : parseWithPicocli(args);
+    }
+
+    /**
+     * The usual command line read directly, without starting picocli (a third of a dmctl run, as
+     * CDS cannot archive its classes): switches spelt out in full, each valued one followed by a
+     * value that does not start with '-', and words. Null for anything else (abbreviations,
+     * clustered or attached forms, "--", option-like values, mistakes), which picocli reads.
+     */
+    static DmctlOptions readPlain(String[] args) {
+        DmctlOptions options = new DmctlOptions();
+        List<String> words = new ArrayList<>();
+        for (int i = 0; i < args.length; i++) {
+            String arg = args[i];
+            if (!arg.startsWith("-")) {
+                words.add(arg);
+                continue;
+            }
+            Switch option = BY_NAME.get(arg);
+            if (option == null) {
+                return null;
+            }
+            String value = null;
+            if (option.valued) {
+                if (i + 1 == args.length || args[i + 1].startsWith("-")) {
+                    return null;
+                }
+                value = args[++i];
+            }
+            options.apply(option, value);
+        }
+        if (!words.isEmpty()) {
+            options.words = List.copyOf(words);
+        }
+        return options;
+    }
+
+    /** Any command line, read by picocli, whose reading {@link #readPlain} must agree with. */
+    static DmctlOptions parseWithPicocli(String[] args) throws CommandLine.ParameterException {
         CommandSpec spec = CommandSpec.create().name("dmctl");
-        for (Switch s : SWITCHES) {
-            spec.addOption(OptionSpec.builder(s.names()).arity(s.valued() ? "1" : "0")
-                    .type(s.valued() ? String[].class : boolean[].class).build());
+        for (Switch s : Switch.values()) {
+            spec.addOption(OptionSpec.builder(s.names).arity(s.valued ? "1" : "0")
+                    .type(s.valued ? String[].class : boolean[].class).build());
         }
         spec.addPositional(PositionalParamSpec.builder().arity("0..*").type(String[].class).build());
         spec.parser().expandAtFiles(false).overwrittenOptionsAllowed(true).abbreviatedOptionsAllowed(true)
                 .unmatchedArgumentsAllowed(false);
         CommandLine.ParseResult result = new CommandLine(spec).parseArgs(args);
         DmctlOptions options = new DmctlOptions();
-        for (Switch s : SWITCHES) {
-            OptionSpec matched = result.matchedOption(s.names()[0]);
+        for (Switch s : Switch.values()) {
+            OptionSpec matched = result.matchedOption(s.names[0]);
             if (matched == null) {
                 continue;
             }
             Object values = matched.getValue();
             if (values instanceof String[] strings) {
                 for (String v : strings) {
-                    s.apply().accept(options, v);
+                    options.apply(s, v);
                 }
             } else if (values instanceof boolean[] flags) {
                 for (int i = 0; i < flags.length; i++) {
-                    s.apply().accept(options, null);
+                    options.apply(s, null);
                 }
             }
         }
