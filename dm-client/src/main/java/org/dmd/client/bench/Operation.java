@@ -1,6 +1,7 @@
 package org.dmd.client.bench;
 
 import java.util.Locale;
+import java.util.StringJoiner;
 
 /**
  * What one step of the load generator sends. Each operation is timed as a whole, so
@@ -37,6 +38,15 @@ public enum Operation {
     /** The name on the command line: {@code create-remove}. */
     public String label() {
         return name().toLowerCase(Locale.ROOT).replace('_', '-');
+    }
+
+    /** Every label, comma-separated, for the usage text. */
+    public static String labels() {
+        StringJoiner labels = new StringJoiner(", ");
+        for (Operation operation : values()) {
+            labels.add(operation.label());
+        }
+        return labels.toString();
     }
 
     /** The operation with this label, or null. */

@@ -4,7 +4,6 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
-import java.util.StringJoiner;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.dmd.client.ConnectionException;
@@ -24,7 +23,6 @@ import org.dmd.core.errno.Errno;
  */
 final class BenchCommand {
 
-    static final String OPERATIONS = operations();
     private static final Pattern TIME = Pattern.compile("([0-9]{1,9})(ms|s|m)?");
     private static final Duration DEFAULT_DURATION = Duration.ofSeconds(10);
 
@@ -32,14 +30,6 @@ final class BenchCommand {
 
     BenchCommand(Session session) {
         this.s = session;
-    }
-
-    private static String operations() {
-        StringJoiner labels = new StringJoiner(", ");
-        for (Operation operation : Operation.values()) {
-            labels.add(operation.label());
-        }
-        return labels.toString();
     }
 
     /** Runs the load; {@code device} is the one info and load address (scratch devices if null). */

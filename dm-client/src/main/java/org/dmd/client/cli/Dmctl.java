@@ -10,6 +10,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import org.dmd.client.NameMangling;
+import org.dmd.client.bench.Operation;
 import org.dmd.client.format.Formats;
 import org.dmd.client.format.Report;
 import org.dmd.client.format.TreeFormat;
@@ -74,7 +75,7 @@ public final class Dmctl {
                     + "\t    [--duration <time>|--count <n>] [--warmup <time>]\n"
                     + "\t    [--table <table>|--linear <dev>,... [--size <sectors>]]\n"
                     + "\t    [--name-prefix <prefix>] [<device>]\n"
-                    + "\t    <op> is one of " + BenchCommand.OPERATIONS));
+                    + "\t    <op> is one of " + Operation.labels()));
 
     /** dmd's own commands: they report failures as the tools they imitate do, without "Command failed.". */
     private static final java.util.Set<String> DMD_COMMANDS = java.util.Set.of("losetup", "modprobe", "lsmod",
