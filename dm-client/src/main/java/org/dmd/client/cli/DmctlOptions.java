@@ -1,9 +1,7 @@
 package org.dmd.client.cli;
 
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
-import java.util.Map;
 import picocli.CommandLine;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Model.OptionSpec;
@@ -15,9 +13,10 @@ import picocli.CommandLine.Model.PositionalParamSpec;
  * commands share the set: {@code -r} is losetup's read-only and modprobe's remove, {@code -f} is
  * dmsetup's and shutdown's force, {@code -d}/{@code -a} are losetup's.
  *
- * <p>dmctl is started for every command, so the usual command line (switches spelt out, words) is
- * read directly; picocli, slow to start, reads the rest. Its model is built in code rather than
- * from annotations, since reflection over annotations is the costliest part of starting it.
+ * <p>The picocli model is built in code rather than from annotations, and what each switch does is
+ * one switch statement rather than a lambda per switch: reflection over annotations is the
+ * costliest part of starting picocli, linking sixty lambdas the next, and dmctl is started for
+ * every command.
  */
 final class DmctlOptions {
 
@@ -162,19 +161,6 @@ final class DmctlOptions {
         }
     }
 
-    /** Every name of every switch, spelt out in full. */
-    private static final Map<String, Switch> BY_NAME = byName();
-
-    private static Map<String, Switch> byName() {
-        Map<String, Switch> byName = new HashMap<>();
-        for (Switch s : Switch.values()) {
-            for (String name : s.names) {
-                byName.put(name, s);
-            }
-        }
-        return byName;
-    }
-
     /** One occurrence of a switch ({@code value} is null for a flag). */
     private void apply(Switch option, String value) {
         switch (option) {
@@ -246,46 +232,6 @@ final class DmctlOptions {
      * repeated and valued switches overwritten (the last wins), as with getopt.
      */
     static DmctlOptions parse(String[] args) throws CommandLine.ParameterException {
-        DmctlOptions options = readPlain(args);
-        return options != null ? options : parseWithPicocli(args);
-    }
-
-    /**
-     * The usual command line read directly, without starting picocli (a third of a dmctl run, as
-     * CDS cannot archive its classes): switches spelt out in full, each valued one followed by a
-     * value that does not start with '-', and words. Null for anything else (abbreviations,
-     * clustered or attached forms, "--", option-like values, mistakes), which picocli reads.
-     */
-    static DmctlOptions readPlain(String[] args) {
-        DmctlOptions options = new DmctlOptions();
-        List<String> words = new ArrayList<>();
-        for (int i = 0; i < args.length; i++) {
-            String arg = args[i];
-            if (!arg.startsWith("-")) {
-                words.add(arg);
-                continue;
-            }
-            Switch option = BY_NAME.get(arg);
-            if (option == null) {
-                return null;
-            }
-            String value = null;
-            if (option.valued) {
-                if (i + 1 == args.length || args[i + 1].startsWith("-")) {
-                    return null;
-                }
-                value = args[++i];
-            }
-            options.apply(option, value);
-        }
-        if (!words.isEmpty()) {
-            options.words = List.copyOf(words);
-        }
-        return options;
-    }
-
-    /** Any command line, read by picocli, whose reading {@link #readPlain} must agree with. */
-    static DmctlOptions parseWithPicocli(String[] args) throws CommandLine.ParameterException {
         CommandSpec spec = CommandSpec.create().name("dmctl");
         for (Switch s : Switch.values()) {
             spec.addOption(OptionSpec.builder(s.names).arity(s.valued ? "1" : "0")
