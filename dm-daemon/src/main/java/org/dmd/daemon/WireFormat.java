@@ -2,23 +2,27 @@ package org.dmd.daemon;
 
 import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonSetter;
+import com.fasterxml.jackson.annotation.JsonUnwrapped;
 import com.fasterxml.jackson.annotation.Nulls;
 import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonLocation;
+import com.fasterxml.jackson.core.JsonParseException;
+import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.JsonToken;
 import com.fasterxml.jackson.core.StreamReadConstraints;
 import com.fasterxml.jackson.core.StreamReadFeature;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonMappingException;
-import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.MapperFeature;
+import com.fasterxml.jackson.databind.ObjectReader;
 import com.fasterxml.jackson.databind.cfg.CoercionAction;
 import com.fasterxml.jackson.databind.cfg.CoercionInputShape;
 import com.fasterxml.jackson.databind.exc.InvalidFormatException;
 import com.fasterxml.jackson.databind.exc.MismatchedInputException;
 import com.fasterxml.jackson.databind.exc.UnrecognizedPropertyException;
 import com.fasterxml.jackson.databind.json.JsonMapper;
-import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.fasterxml.jackson.databind.util.TokenBuffer;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -26,14 +30,15 @@ import java.io.UncheckedIOException;
 import java.lang.reflect.RecordComponent;
 import java.util.Arrays;
 import java.util.Collection;
+import java.util.EnumMap;
 import java.util.List;
-import java.util.Locale;
+import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.stream.Collectors;
 import org.dmd.core.control.Command;
 import org.dmd.core.control.DmFlag;
-import org.dmd.core.control.Requests.Request;
+import org.dmd.core.control.Replies.Reply;
 import org.dmd.core.errno.DmException;
 import org.dmd.core.errno.Errno;
 import org.dmd.core.event.KernelMessage;
@@ -53,6 +58,8 @@ final class WireFormat {
     private static final int MAX_NESTING = 16;
 
     private final JsonMapper mapper;
+    /** Binds the fields of each command's request to its record. */
+    private final Map<Command, ObjectReader> requestReaders;
 
     WireFormat() {
         JsonFactory factory = JsonFactory.builder()
@@ -60,7 +67,7 @@ final class WireFormat {
                 .enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION)
                 .build();
         mapper = JsonMapper.builder(factory)
-                .enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES, DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
+                .enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
                 .disable(DeserializationFeature.ACCEPT_FLOAT_AS_INT)
                 .disable(MapperFeature.ALLOW_COERCION_OF_SCALARS)
                 .enable(MapperFeature.ACCEPT_CASE_INSENSITIVE_ENUMS)
@@ -74,49 +81,109 @@ final class WireFormat {
                 .defaultPropertyInclusion(JsonInclude.Value.construct(JsonInclude.Include.NON_NULL,
                         JsonInclude.Include.USE_DEFAULTS))
                 .build();
+        requestReaders = new EnumMap<>(Command.class);
+        for (Command command : Command.values()) {
+            requestReaders.put(command, mapper.readerFor(command.requestType()));
+        }
     }
 
     // ------------------------------------------------------------------ requests
 
-    /** Reads one frame's request; never throws: what cannot be executed comes back {@link Inbound.Refused}. */
+    /**
+     * Reads one frame's request; never throws: what cannot be executed comes back {@link Inbound.Refused}.
+     * The frame is read through once, its syntax checked to the end before anything else (a
+     * malformed frame has no id to answer to); the command's fields are then bound to its record.
+     */
     Inbound readRequest(InputStream frame) {
-        JsonNode tree;
-        try {
-            tree = mapper.readTree(frame);
+        Envelope envelope;
+        try (JsonParser json = mapper.createParser(frame)) {
+            envelope = readEnvelope(json);
         } catch (JsonProcessingException e) {
             return refused(null, Errno.EINVAL, "malformed JSON" + at(e.getLocation()) + ": " + e.getOriginalMessage());
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
-        if (tree == null || !tree.isObject()) {
-            return refused(null, Errno.EINVAL, "a request is one JSON object, not "
-                    + (tree == null || tree.isMissingNode() ? "an empty frame" : "a " + kind(tree)));
+        if (envelope.notAnObject() != null) {
+            return refused(null, Errno.EINVAL, "a request is one JSON object, not " + envelope.notAnObject());
         }
-        JsonNode idNode = tree.get("id");
-        if (idNode == null || !idNode.isIntegralNumber() || !idNode.canConvertToLong()) {
-            return refused(null, Errno.EINVAL, "a request needs an integer \"id\""
-                    + (idNode == null ? "" : ", not " + kind(idNode)));
+        if (envelope.id() == null) {
+            return refused(null, Errno.EINVAL, "a request needs an integer \"id\"" + not(envelope.badId()));
         }
-        long id = idNode.longValue();
-        JsonNode commandNode = tree.get("command");
-        if (commandNode == null || !commandNode.isTextual()) {
-            return refused(id, Errno.EINVAL, "a request needs a \"command\" string"
-                    + (commandNode == null ? "" : ", not " + kind(commandNode)));
+        long id = envelope.id();
+        if (envelope.command() == null) {
+            return refused(id, Errno.EINVAL, "a request needs a \"command\" string" + not(envelope.badCommand()));
         }
-        Command command = Command.named(commandNode.textValue());
+        Command command = Command.named(envelope.command());
         if (command == null) {
-            return refused(id, Errno.ENOTTY, "unknown command \"" + commandNode.textValue() + "\"");
+            return refused(id, Errno.ENOTTY, "unknown command \"" + envelope.command() + "\"");
         }
-        ObjectNode fields = ((ObjectNode) tree).deepCopy();
-        fields.remove(List.of("id", "command"));
-        try {
-            Request request = mapper.treeToValue(fields, command.requestType());
-            return new Inbound.Call(id, command, request);
+        try (JsonParser fields = envelope.fields().asParser()) {
+            return new Inbound.Call(id, command, requestReaders.get(command).readValue(fields));
         } catch (JsonMappingException e) {
             return refused(id, Errno.EINVAL, command + ": " + describe(e));
         } catch (JsonProcessingException e) {
             return refused(id, Errno.EINVAL, command + ": " + e.getOriginalMessage());
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
         }
+    }
+
+    /**
+     * One frame read through: {@code notAnObject} says what it is if it is not an object;
+     * otherwise {@code id} and {@code command} are set if they have the right type, else
+     * {@code badId} and {@code badCommand} say what they were, and {@code fields} holds the
+     * other members, as an object to bind.
+     */
+    private record Envelope(String notAnObject, Long id, String badId, String command, String badCommand,
+                            TokenBuffer fields) {
+    }
+
+    private static Envelope readEnvelope(JsonParser json) throws IOException {
+        JsonToken first = json.nextToken();
+        if (first != JsonToken.START_OBJECT) {
+            String kind = first == null ? "an empty frame" : kind(json);
+            expectEnd(json);
+            return new Envelope(kind, null, null, null, null, null);
+        }
+        Long id = null;
+        String badId = null;
+        String command = null;
+        String badCommand = null;
+        TokenBuffer fields = new TokenBuffer(json);
+        fields.writeStartObject();
+        for (String name = json.nextFieldName(); name != null; name = json.nextFieldName()) {
+            JsonToken value = json.nextToken();
+            if (name.equals("id")) {
+                if (value == JsonToken.VALUE_NUMBER_INT && json.getNumberType() != JsonParser.NumberType.BIG_INTEGER) {
+                    id = json.getLongValue();
+                } else {
+                    badId = kind(json);
+                }
+            } else if (name.equals("command")) {
+                if (value == JsonToken.VALUE_STRING) {
+                    command = json.getText();
+                } else {
+                    badCommand = kind(json);
+                }
+            } else {
+                fields.writeFieldName(name);
+                fields.copyCurrentStructure(json);
+            }
+        }
+        fields.writeEndObject();
+        expectEnd(json);
+        return new Envelope(null, id, badId, command, badCommand, fields);
+    }
+
+    /** After the frame's one value: anything more is malformed. */
+    private static void expectEnd(JsonParser json) throws IOException {
+        if (json.nextToken() != null) {
+            throw new JsonParseException(json, "trailing data after the JSON value");
+        }
+    }
+
+    private static String not(String kind) {
+        return kind == null ? "" : ", not " + kind;
     }
 
     private static Inbound.Refused refused(Long id, Errno errno, String message) {
@@ -128,22 +195,24 @@ final class WireFormat {
                 : " at offset " + Math.max(location.getCharOffset(), location.getByteOffset());
     }
 
-    private static String kind(JsonNode node) {
-        switch (node.getNodeType()) {
-            case ARRAY:
+    /** What the parser's current value is, for a message; skips the value's contents. */
+    private static String kind(JsonParser json) throws IOException {
+        switch (json.currentToken()) {
+            case START_ARRAY:
+                json.skipChildren();
                 return "an array";
-            case OBJECT:
+            case START_OBJECT:
+                json.skipChildren();
                 return "an object";
-            case STRING:
+            case VALUE_STRING:
                 return "a string";
-            case NUMBER:
-                return "the number " + node.asText();
-            case BOOLEAN:
-                return node.asText();
-            case NULL:
+            case VALUE_NUMBER_INT:
+            case VALUE_NUMBER_FLOAT:
+                return "the number " + json.getText();
+            case VALUE_NULL:
                 return "null";
             default:
-                return node.getNodeType().toString().toLowerCase(Locale.ROOT);
+                return json.getText();
         }
     }
 
@@ -213,48 +282,45 @@ final class WireFormat {
 
     /** Writes one outbound message as a JSON object. */
     void write(Outbound message, OutputStream out) throws IOException {
-        mapper.writeValue(out, tree(message));
+        mapper.writeValue(out, json(message));
     }
 
-    private ObjectNode tree(Outbound message) {
-        ObjectNode node = mapper.createObjectNode();
+    /** The record whose JSON is the message: its components are the members, in wire order. */
+    private static Record json(Outbound message) {
         if (message instanceof Outbound.Answer answer) {
-            node.put("id", answer.id());
-            node.put("errno", 0);
-            node.put("message", "");
-            node.setAll((ObjectNode) mapper.valueToTree(answer.reply()));
-        } else if (message instanceof Outbound.Failure failure) {
-            if (failure.id() == null) {
-                node.putNull("id");
-            } else {
-                node.put("id", failure.id());
-            }
-            node.put("errno", failure.errno().number());
-            node.put("error", failure.errno().name());
-            node.put("message", failure.message());
-        } else if (message instanceof Outbound.Notice notice) {
-            eventTree(notice, node);
-        } else {
-            node.put("event", "dropped");
-            node.put("count", ((Outbound.Dropped) message).count());
+            return new AnswerJson(answer.id(), 0, "", answer.reply());
         }
-        return node;
+        if (message instanceof Outbound.Failure failure) {
+            return new FailureJson(failure.id(), failure.errno().number(), failure.errno().name(), failure.message());
+        }
+        if (message instanceof Outbound.Notice notice) {
+            if (notice.event() instanceof Uevent uevent) {
+                return new UeventJson("uevent", uevent.seqnum(), uevent.action().text(), uevent.subsystem(),
+                        uevent.devpath(), new TreeMap<>(uevent.env()));
+            }
+            KernelMessage kernel = (KernelMessage) notice.event();
+            return new KernelJson("kernel", kernel.seqnum(), kernel.level().name(), kernel.text());
+        }
+        return new DroppedJson("dropped", ((Outbound.Dropped) message).count());
     }
 
-    private void eventTree(Outbound.Notice notice, ObjectNode node) {
-        if (notice.event() instanceof Uevent uevent) {
-            node.put("event", "uevent");
-            node.put("seqnum", uevent.seqnum());
-            node.put("action", uevent.action().text());
-            node.put("subsystem", uevent.subsystem());
-            node.put("devpath", uevent.devpath());
-            node.set("env", mapper.valueToTree(new TreeMap<>(uevent.env())));
-        } else {
-            KernelMessage kernel = (KernelMessage) notice.event();
-            node.put("event", "kernel");
-            node.put("seqnum", kernel.seqnum());
-            node.put("level", kernel.level().name());
-            node.put("text", kernel.text());
-        }
+    /** A successful reply: the envelope, then the reply's own members. */
+    private record AnswerJson(long id, int errno, String message, @JsonUnwrapped Reply reply) {
+    }
+
+    /** An error reply; an id that could not be read is written as null. */
+    private record FailureJson(@JsonInclude(JsonInclude.Include.ALWAYS) Long id, int errno, String error,
+                               String message) {
+    }
+
+    /** A uevent, its environment in key order. */
+    private record UeventJson(String event, long seqnum, String action, String subsystem, String devpath,
+                              TreeMap<String, String> env) {
+    }
+
+    private record KernelJson(String event, long seqnum, String level, String text) {
+    }
+
+    private record DroppedJson(String event, long count) {
     }
 }

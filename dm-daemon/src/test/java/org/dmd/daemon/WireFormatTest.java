@@ -2,6 +2,7 @@ package org.dmd.daemon;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
@@ -71,6 +72,42 @@ class WireFormatTest {
         Inbound.Refused duplicate = assertInstanceOf(Inbound.Refused.class,
                 read("{\"id\": 3, \"command\": \"VERSION\", \"command\": \"LSMOD\"}"));
         assertEquals(Errno.EINVAL, duplicate.error().errno());
+    }
+
+    @Test
+    void membersMayComeInAnyOrder() {
+        Inbound.Call call = assertInstanceOf(Inbound.Call.class,
+                read("{\"name\": \"vg-lv\", \"command\": \"DEV_STATUS\", \"flags\": [], \"id\": 4}"));
+        assertEquals(4, call.id());
+        assertEquals(new Requests.DevStatus("vg-lv", null, null, Set.of()), call.request());
+    }
+
+    @Test
+    void aFrameThatIsNotAnObjectIsNamed() {
+        assertRefused(null, "a request is one JSON object, not an array", read("[1, {\"id\": 2}]"));
+        assertRefused(null, "a request is one JSON object, not the number 42", read("42"));
+        assertRefused(null, "a request is one JSON object, not a string", read("\"VERSION\""));
+        assertRefused(null, "a request is one JSON object, not null", read("null"));
+        assertRefused(null, "a request is one JSON object, not an empty frame", read(" "));
+        assertRefused(null, "a request needs an integer \"id\", not an object", read("{\"id\": {\"n\": 1}}"));
+        assertRefused(7L, "a request needs a \"command\" string, not true", read("{\"id\": 7, \"command\": true}"));
+    }
+
+    @Test
+    void malformedJsonAnywhereInTheFrameTakesPrecedence() {
+        Inbound.Refused unknownThenBroken = assertRefused(null, "malformed JSON",
+                read("{\"id\": 3, \"command\": \"FOO\", \"x\": ]}"));
+        assertEquals(Errno.EINVAL, unknownThenBroken.error().errno());
+        assertRefused(null, "malformed JSON", read("{\"id\": 3, \"command\": \"DEV_CREATE\", \"name\": 42, \"x\": ]}"));
+        Inbound.Refused trailing = assertRefused(null, "malformed JSON", read("{\"id\": 3, \"command\": \"VERSION\"} {}"));
+        assertTrue(trailing.error().getMessage().endsWith("trailing data after the JSON value"), trailing::toString);
+    }
+
+    private static Inbound.Refused assertRefused(Long id, String messageStart, Inbound inbound) {
+        Inbound.Refused refused = assertInstanceOf(Inbound.Refused.class, inbound);
+        assertEquals(id, refused.id());
+        assertTrue(refused.error().getMessage().startsWith(messageStart), refused::toString);
+        return refused;
     }
 
     @Test
