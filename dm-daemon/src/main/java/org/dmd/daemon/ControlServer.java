@@ -12,7 +12,6 @@ import io.netty.channel.epoll.EpollEventLoopGroup;
 import io.netty.channel.epoll.EpollServerDomainSocketChannel;
 import io.netty.channel.unix.DomainSocketAddress;
 import io.netty.handler.codec.LengthFieldPrepender;
-import io.netty.handler.timeout.IdleStateHandler;
 import io.netty.util.concurrent.DefaultThreadFactory;
 import java.io.IOException;
 import java.nio.file.Path;
@@ -45,7 +44,7 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Each connection gets a pipeline of small handlers; inbound, in order:
  * <ol>
- * <li>{@code IdleStateHandler} + {@link IdleCloser}: a quiet connection that waits for nothing is closed;</li>
+ * <li>{@link IdleCloser}: notes reads, so that a quiet connection that waits for nothing is closed;</li>
  * <li>{@link FrameDecoder}: length-prefixed frames, bounded;</li>
  * <li>{@link RequestDecoder}: JSON to a request, or the error it deserves;</li>
  * <li>{@link Authoriser}: EACCES for a peer that may not talk;</li>
@@ -80,6 +79,7 @@ public final class ControlServer {
     private final EventLoopGroup loops;
     private final ThreadPoolExecutor workers;
     private final ExecutorService closer;
+    private final IdleCloser idleCloser;
     private final Set<Dispatcher> dispatchers = ConcurrentHashMap.newKeySet();
     private final AtomicBoolean stopping = new AtomicBoolean();
     private final CompletableFuture<StopReport> stopped = new CompletableFuture<>();
@@ -97,6 +97,7 @@ public final class ControlServer {
         this.workers = new ThreadPoolExecutor(config.workers(), config.workers(), 0, TimeUnit.MILLISECONDS, queue,
                 new DefaultThreadFactory("dmd-worker", true));
         this.closer = Executors.newCachedThreadPool(new DefaultThreadFactory("dmd-close", true));
+        this.idleCloser = new IdleCloser(config.idleTimeout());
     }
 
     /**
@@ -126,12 +127,10 @@ public final class ControlServer {
         WireFormat wire = new WireFormat();
         RequestDecoder requestDecoder = new RequestDecoder(wire);
         MessageEncoder messageEncoder = new MessageEncoder(wire, config.maxFrame());
-        IdleCloser idleCloser = new IdleCloser();
         PipelineEnd end = new PipelineEnd();
         Services services = new Services(mapper, workers, String.format("daemon busy: all %d workers are executing "
                 + "commands and %d more wait; try again", config.workers(), config.workQueue()), closer,
                 config.monitorBuffer(), this::stopInBackground);
-        long idleMillis = config.idleTimeout().toMillis();
         ServerBootstrap bootstrap = new ServerBootstrap()
                 .group(loops)
                 .channel(EpollServerDomainSocketChannel.class)
@@ -140,8 +139,7 @@ public final class ControlServer {
                     protected void initChannel(EpollDomainSocketChannel channel) {
                         Dispatcher dispatcher = new Dispatcher(services);
                         channel.pipeline()
-                                .addLast("idle", new IdleStateHandler(idleMillis, 0, 0, TimeUnit.MILLISECONDS))
-                                .addLast("idle-close", idleCloser)
+                                .addLast("idle", idleCloser.newConnection())
                                 .addLast("frame-encoder", new LengthFieldPrepender(FrameDecoder.LENGTH_BYTES))
                                 .addLast("frame-decoder", new FrameDecoder(config.maxFrame()))
                                 .addLast("message-encoder", messageEncoder)
@@ -274,6 +272,7 @@ public final class ControlServer {
 
     /** Frees threads and the socket lock. */
     private void release() {
+        idleCloser.close();
         workers.shutdownNow();
         closer.shutdownNow();
         loops.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();

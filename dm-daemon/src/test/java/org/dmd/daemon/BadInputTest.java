@@ -233,14 +233,13 @@ class BadInputTest {
     }
 
     /** A second daemon, with a short idle timeout; the first keeps serving. */
-    private TestDaemon impatientDaemon() throws StartupException {
-        return TestDaemon.start(dir.resolve("impatient"), config -> config.idleTimeout(Duration.ofMillis(200)),
-                StepHook.NONE);
+    private TestDaemon impatientDaemon(Duration idleTimeout) throws StartupException {
+        return TestDaemon.start(dir.resolve("impatient"), config -> config.idleTimeout(idleTimeout), StepHook.NONE);
     }
 
     @Test
     void halfAFrameThenSilenceIsClosedWhenIdle() throws IOException, StartupException {
-        try (TestDaemon impatient = impatientDaemon()) {
+        try (TestDaemon impatient = impatientDaemon(Duration.ofMillis(200))) {
             WireClient stalled = impatient.client();
             stalled.sendRaw(new byte[] {0, 0, 0, 100, '{'});
             stalled.awaitClosed();
@@ -251,10 +250,26 @@ class BadInputTest {
 
     @Test
     void silentClientIsClosedWhenIdle() throws IOException, StartupException {
-        try (TestDaemon impatient = impatientDaemon()) {
+        try (TestDaemon impatient = impatientDaemon(Duration.ofMillis(200))) {
             WireClient silent = impatient.client();
             silent.awaitClosed();
             impatient.client().ok("VERSION");
+        }
+        assertUnharmed();
+    }
+
+    @Test
+    void clientThatKeepsTalkingOutlivesASilentOne() throws IOException, StartupException {
+        try (TestDaemon impatient = impatientDaemon(Duration.ofSeconds(1))) {
+            WireClient silent = impatient.client();
+            WireClient talking = impatient.client();
+            talking.ok("DEV_CREATE", "name", "talker");
+            // DEV_STATUS runs on the event loop: between two of them the connection waits for nothing.
+            while (!silent.hasPending()) {
+                talking.ok("DEV_STATUS", "name", "talker");
+            }
+            silent.awaitClosed();
+            talking.ok("DEV_STATUS", "name", "talker");
         }
         assertUnharmed();
     }
