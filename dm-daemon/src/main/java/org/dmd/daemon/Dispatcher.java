@@ -25,9 +25,9 @@ import org.slf4j.LoggerFactory;
  * Executes one connection's requests against its {@link ControlSession}, strictly one at a time
  * and in order: the next request starts once the previous reply is written. Commands run on the
  * shared bounded worker pool, except DEV_STATUS, which runs on the event loop (see
- * {@link #ON_EVENT_LOOP}); a command whose future completes later (DEV_WAIT, a cookie release)
- * occupies no worker while it waits. MONITOR turns the connection into an event stream
- * ({@link MonitorSubscription}).
+ * {@link #ON_EVENT_LOOP}) and whose reply is written at once, before the loop reads on; a command
+ * whose future completes later (DEV_WAIT, a cookie release) occupies no worker while it waits.
+ * MONITOR turns the connection into an event stream ({@link MonitorSubscription}).
  *
  * <p>When the connection goes, everything pending for it is cancelled: the queued frames are
  * forgotten, the running command's worker is interrupted, its future cancelled (which releases a
@@ -69,6 +69,8 @@ final class Dispatcher extends ChannelInboundHandlerAdapter {
     private boolean draining;
     /** An error that ends the connection was written: nothing more is read or answered. */
     private boolean ending;
+    /** {@link #pump()} is on the stack: a reply written meanwhile lets that loop go on rather than start another. */
+    private boolean pumping;
     private MonitorSubscription monitor;
     /** The running command's worker task; cancelled with interruption when the connection goes. */
     private Future<?> task;
@@ -137,20 +139,28 @@ final class Dispatcher extends ChannelInboundHandlerAdapter {
 
     /** Answers queued frames until a command must execute. */
     private void pump() {
-        while (!busy && !draining && !ending && !closed) {
-            Inbound next = queue.poll();
-            if (next == null) {
-                ctx.channel().config().setAutoRead(true);
-                return;
+        if (pumping) {
+            return;
+        }
+        pumping = true;
+        try {
+            while (!busy && !draining && !ending && !closed) {
+                Inbound next = queue.poll();
+                if (next == null) {
+                    ctx.channel().config().setAutoRead(true);
+                    return;
+                }
+                if (next instanceof Inbound.Refused refused) {
+                    refuse(refused);
+                } else if (monitor != null) {
+                    ctx.writeAndFlush(new Outbound.Failure(((Inbound.Call) next).id(), Errno.EINVAL,
+                            "this connection is monitoring events and takes no further requests; use another"));
+                } else {
+                    start((Inbound.Call) next);
+                }
             }
-            if (next instanceof Inbound.Refused refused) {
-                refuse(refused);
-            } else if (monitor != null) {
-                ctx.writeAndFlush(new Outbound.Failure(((Inbound.Call) next).id(), Errno.EINVAL,
-                        "this connection is monitoring events and takes no further requests; use another"));
-            } else {
-                start((Inbound.Call) next);
-            }
+        } finally {
+            pumping = false;
         }
     }
 
@@ -200,6 +210,10 @@ final class Dispatcher extends ChannelInboundHandlerAdapter {
             future.cancel(false);
         }
         future.whenComplete((reply, failure) -> {
+            if (ctx.executor().inEventLoop()) {
+                finish(call, reply, failure); // written now, not after the other connections' reads of this round
+                return;
+            }
             try {
                 ctx.executor().execute(() -> finish(call, reply, failure));
             } catch (RejectedExecutionException e) {

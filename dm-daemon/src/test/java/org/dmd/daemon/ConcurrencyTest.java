@@ -9,6 +9,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
@@ -94,8 +95,23 @@ class ConcurrencyTest {
         assertEquals(List.of("meanwhile", "renamed"), names(listed));
     }
 
+    @Test
+    void pipelinedRequestsAreAnsweredInOrder() throws Exception {
+        start("none", config -> config);
+        WireClient client = daemon.client();
+        client.ok("DEV_CREATE", "name", "polled");
+        List<Long> sent = new ArrayList<>();
+        for (int i = 0; i < 3 * Dispatcher.READ_AHEAD; i++) {
+            // DEV_STATUS is answered on the event loop, VERSION on a worker
+            sent.add(i % 3 == 0 ? client.send("VERSION") : client.send("DEV_STATUS", "name", "polled"));
+        }
+        for (long id : sent) {
+            assertEquals(id, client.next().get("id").asLong());
+        }
+    }
+
     private static List<String> names(JsonNode listReply) {
-        List<String> names = new java.util.ArrayList<>();
+        List<String> names = new ArrayList<>();
         listReply.get("devices").forEach(d -> names.add(d.get("name").asText()));
         return names;
     }
