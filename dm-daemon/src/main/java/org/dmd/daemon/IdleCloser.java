@@ -39,7 +39,7 @@ final class IdleCloser implements AutoCloseable {
     private final ScheduledExecutorService sweeper;
 
     IdleCloser(Duration timeout) {
-        this.timeoutNanos = timeout.toNanos();
+        this.timeoutNanos = TimeUnit.NANOSECONDS.convert(timeout); // saturates: --idle-timeout 999999999h is valid
         this.sweeper = Executors.newSingleThreadScheduledExecutor(new DefaultThreadFactory("dmd-idle", true));
         long period = Math.max(1, timeoutNanos / SWEEPS_PER_TIMEOUT);
         sweeper.scheduleWithFixedDelay(this::sweep, period, period, TimeUnit.NANOSECONDS);

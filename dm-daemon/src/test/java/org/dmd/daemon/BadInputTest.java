@@ -232,14 +232,14 @@ class BadInputTest {
         assertUnharmed();
     }
 
-    /** A second daemon, with a short idle timeout; the first keeps serving. */
-    private TestDaemon impatientDaemon(Duration idleTimeout) throws StartupException {
-        return TestDaemon.start(dir.resolve("impatient"), config -> config.idleTimeout(idleTimeout), StepHook.NONE);
+    /** A second daemon, with its own idle timeout; the first keeps serving. */
+    private TestDaemon secondDaemon(Duration idleTimeout) throws StartupException {
+        return TestDaemon.start(dir.resolve("second"), config -> config.idleTimeout(idleTimeout), StepHook.NONE);
     }
 
     @Test
     void halfAFrameThenSilenceIsClosedWhenIdle() throws IOException, StartupException {
-        try (TestDaemon impatient = impatientDaemon(Duration.ofMillis(200))) {
+        try (TestDaemon impatient = secondDaemon(Duration.ofMillis(200))) {
             WireClient stalled = impatient.client();
             stalled.sendRaw(new byte[] {0, 0, 0, 100, '{'});
             stalled.awaitClosed();
@@ -250,7 +250,7 @@ class BadInputTest {
 
     @Test
     void silentClientIsClosedWhenIdle() throws IOException, StartupException {
-        try (TestDaemon impatient = impatientDaemon(Duration.ofMillis(200))) {
+        try (TestDaemon impatient = secondDaemon(Duration.ofMillis(200))) {
             WireClient silent = impatient.client();
             silent.awaitClosed();
             impatient.client().ok("VERSION");
@@ -260,7 +260,7 @@ class BadInputTest {
 
     @Test
     void clientThatKeepsTalkingOutlivesASilentOne() throws IOException, StartupException {
-        try (TestDaemon impatient = impatientDaemon(Duration.ofSeconds(1))) {
+        try (TestDaemon impatient = secondDaemon(Duration.ofSeconds(1))) {
             WireClient silent = impatient.client();
             WireClient talking = impatient.client();
             talking.ok("DEV_CREATE", "name", "talker");
