@@ -283,8 +283,13 @@ public final class BenchReport {
                 ? "every round: one module, referenced by all " + loaders + " tables"
                 : "only " + shared + " of " + rounds.size() + " rounds ended with one module referenced by all "
                 + loaders + " tables");
-        add(id, figure, "µs", median(rounds, r -> r.get("allMicros").asDouble()), "one such load alone",
-                median(rounds, r -> r.get("oneMicros").asDouble()), goal, note);
+        double all = median(rounds, r -> r.get("allMicros").asDouble());
+        add(id, figure, "µs", all, "one such load alone", median(rounds, r -> r.get("oneMicros").asDouble()), goal,
+                note);
+        add(id + "-c", "The same " + loaders + " concurrent loads, against " + loaders + " with the module already "
+                + "loaded: what coalescing costs beyond serving " + loaders + " requests at once", "µs", all,
+                loaders + " concurrent loads, module loaded", median(rounds, r -> r.get("loadedMicros").asDouble()),
+                null, null);
     }
 
     // ------------------------------------------------------------------ reading raw results

@@ -19,7 +19,9 @@ import org.dmd.core.errno.DmException;
  * Figure 9 of scripts/bench, module load coalescing: in rounds, one TABLE_LOAD whose table needs
  * a module that is not loaded, timed alone, then {@code LOADERS} such loads from as many
  * connections released at once, timed until the last is answered; the module is removed before
- * each. Everything runs in one warmed JVM (a few hundred loads of the built-in {@code error}
+ * each. Then, as a control, the same concurrent loads again with the module already loaded: the
+ * difference between the two is what coalescing the loads costs, apart from serving 50 requests
+ * at once. Everything runs in one warmed JVM (a few hundred loads of the built-in {@code error}
  * target first, on every connection), so neither the client's start-up nor its JIT is timed, and
  * both cases start from the same short pause. Prints the rounds as JSON, with the module's
  * reference count after the concurrent loads (one per staged table when they all share one
@@ -31,8 +33,11 @@ import org.dmd.core.errno.DmException;
  */
 public final class ModuleLoadRounds {
 
-    /** One round: the lone load and the concurrent ones, in microseconds. */
-    public record Round(double oneMicros, double allMicros, int refcount) {
+    /**
+     * One round, in microseconds: the lone load, the concurrent ones, and the concurrent ones with
+     * the module already loaded.
+     */
+    public record Round(double oneMicros, double allMicros, double loadedMicros, int refcount) {
     }
 
     public record Result(String module, int loaders, List<Round> rounds) {
@@ -96,14 +101,21 @@ public final class ModuleLoadRounds {
         int refcount = clients.get(0).lsmod().modules().stream()
                 .filter(m -> m.name().equals(module.replace('-', '_')))
                 .mapToInt(Replies.ModuleInfo::refcount).findFirst().orElse(-1);
-        return new Round(one / 1e3, all / 1e3, refcount);
+        clearTables();
+        long loaded = loadAtOnce(clients.size(), table);
+        return new Round(one / 1e3, all / 1e3, loaded / 1e3, refcount);
+    }
+
+    /** Clears every staged table; the module they used stays loaded. */
+    private void clearTables() throws Exception {
+        for (int i = 0; i < clients.size(); i++) {
+            clients.get(i).clear(devices.get(i));
+        }
     }
 
     /** Clears every staged table, removes the module and checks it is gone. */
     private void unload() throws Exception {
-        for (int i = 0; i < clients.size(); i++) {
-            clients.get(i).clear(devices.get(i));
-        }
+        clearTables();
         clients.get(0).modprobe(new Requests.Modprobe(module, true, false));
         boolean loaded = clients.get(0).lsmod().modules().stream()
                 .anyMatch(m -> m.name().equals(module.replace('-', '_')) && !m.builtin());
