@@ -191,14 +191,23 @@ class ConcurrencyTest {
         return states;
     }
 
+    /**
+     * Parks a rename of a new device "busy", sent by {@code holder}, at the gate on the daemon's
+     * only worker; returns the rename's request id.
+     */
+    private long occupyTheOnlyWorker(WireClient holder) throws Exception {
+        holder.ok("DEV_CREATE", "name", "busy");
+        long rename = holder.send("DEV_RENAME", "name", "busy", "newName", "done");
+        await().atMost(WAIT).until(() -> gate.arrived() == 1);
+        return rename;
+    }
+
     @Test
     void saturatedWorkersAnswerEAGAIN() throws Exception {
         start("busy", config -> config.workers(1).workQueue(0));
         WireClient holder = daemon.client();
         WireClient other = daemon.client();
-        holder.ok("DEV_CREATE", "name", "busy");
-        long rename = holder.send("DEV_RENAME", "name", "busy", "newName", "done");
-        await().atMost(WAIT).until(() -> gate.arrived() == 1);
+        long rename = occupyTheOnlyWorker(holder);
 
         JsonNode refused = other.call("VERSION");
         assertEquals("EAGAIN", refused.get("error").asText(), refused::toString);
@@ -214,10 +223,8 @@ class ConcurrencyTest {
         start("busy", config -> config.workers(1).workQueue(0));
         WireClient holder = daemon.client();
         WireClient other = daemon.client();
-        holder.ok("DEV_CREATE", "name", "busy");
         other.ok("DEV_CREATE", "name", "polled");
-        long rename = holder.send("DEV_RENAME", "name", "busy", "newName", "done");
-        await().atMost(WAIT).until(() -> gate.arrived() == 1);
+        long rename = occupyTheOnlyWorker(holder);
 
         JsonNode status = other.call("DEV_STATUS", "name", "polled");
         assertEquals(0, status.get("errno").asInt(), status::toString);

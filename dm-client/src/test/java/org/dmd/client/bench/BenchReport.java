@@ -263,13 +263,18 @@ public final class BenchReport {
     }
 
     private void moduleCoalescing() throws IOException {
-        moduleRounds("9", "module-rounds.json", "50 concurrent TABLE_LOADs needing unloaded dm-zero, until all "
+        moduleRounds("9", "9c", "module-rounds.json", "50 concurrent TABLE_LOADs needing unloaded dm-zero, until all "
                 + "complete", Goal.ratioAtMost(2));
-        moduleRounds("9b", "module-rounds-slow.json", "The same with dm-zero's init taking 50 ms "
+        moduleRounds("9b", null, "module-rounds-slow.json", "The same with dm-zero's init taking 50 ms "
                 + "(--module-faults dm-zero:delay=50ms)", null);
     }
 
-    private void moduleRounds(String id, String file, String figure, Goal goal) throws IOException {
+    /**
+     * A figure of module-load rounds and, where {@code control} names one, the row comparing the
+     * concurrent loads with the same loads of an already loaded module (not for a slow init, whose
+     * own time would be all that row shows).
+     */
+    private void moduleRounds(String id, String control, String file, String figure, Goal goal) throws IOException {
         Path path = raw.resolve(file);
         if (!Files.exists(path)) {
             return;
@@ -286,10 +291,12 @@ public final class BenchReport {
         double all = median(rounds, r -> r.get("allMicros").asDouble());
         add(id, figure, "µs", all, "one such load alone", median(rounds, r -> r.get("oneMicros").asDouble()), goal,
                 note);
-        add(id + "-c", "The same " + loaders + " concurrent loads, against " + loaders + " with the module already "
-                + "loaded: what coalescing costs beyond serving " + loaders + " requests at once", "µs", all,
-                loaders + " concurrent loads, module loaded", median(rounds, r -> r.get("loadedMicros").asDouble()),
-                null, null);
+        if (control != null) {
+            add(control, "The same " + loaders + " concurrent loads, against " + loaders + " with the module already "
+                    + "loaded: what coalescing costs beyond serving " + loaders + " requests at once", "µs", all,
+                    loaders + " concurrent loads, module loaded", median(rounds, r -> r.get("loadedMicros").asDouble()),
+                    null, null);
+        }
     }
 
     // ------------------------------------------------------------------ reading raw results

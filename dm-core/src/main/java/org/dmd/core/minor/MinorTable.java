@@ -37,7 +37,7 @@ import org.dmd.core.errno.Errno;
  * builds an exception or calls out.
  * <ul>
  * <li>A minor's <em>slot guard</em> (rank {@link LockRank#MINOR_SLOT}, one of {@value #STRIPES}
- *     stripes, chosen by the minor's low bits) guards its slot, and its entry's open count and
+ *     stripes, chosen by the minor's bits) guards its slot, and its entry's open count and
  *     gate flags. Every step of the protocol above concerns one minor, so it runs under that
  *     minor's guard exactly as under the kernel's global lock; lookups of different minors take
  *     different guards and do not contend (a single guard's cache line, passed between two CPUs
@@ -540,13 +540,22 @@ public final class MinorTable<E extends MinorTable.Entry> {
     }
 
     private void lockSlot(int minor) {
-        guards.lock(minor & (STRIPES - 1));
+        guards.lock(stripe(minor));
         assert LockRank.MINOR_SLOT.acquired();
     }
 
     private void unlockSlot(int minor) {
         assert LockRank.MINOR_SLOT.released();
-        guards.unlock(minor & (STRIPES - 1));
+        guards.unlock(stripe(minor));
+    }
+
+    /**
+     * A minor's slot guard: its low six bits mixed with the higher ones. Any 64 consecutive minors
+     * still use all 64 guards, and minors a multiple of 64 apart (a regular stride, as two threads
+     * walking the same list from different places) do not share one.
+     */
+    private static int stripe(int minor) {
+        return (minor ^ (minor >>> 6) ^ (minor >>> 12) ^ (minor >>> 18)) & (STRIPES - 1);
     }
 
     // ---------------------------------------------------------------- radix internals
