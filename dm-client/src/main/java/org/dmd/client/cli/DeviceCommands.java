@@ -437,17 +437,24 @@ final class DeviceCommands {
         return true;
     }
 
+    /** A device named by the command's first word (or by -j/-m/-u) and the words after it. */
+    private record Addressed(DeviceId id, List<String> rest) {
+    }
+
+    /** The device and the rest of the words; null, reported, if there is no such device. */
+    private Addressed addressed(List<String> args) {
+        boolean byWord = !s.deviceBySwitch();
+        DeviceId id = s.device(byWord ? args.get(0) : null);
+        return id == null ? null : new Addressed(id, byWord ? args.subList(1, args.size()) : args);
+    }
+
     boolean message(List<String> args) {
-        String name = null;
-        List<String> rest = args;
-        if (!s.deviceBySwitch()) {
-            name = args.get(0);
-            rest = args.subList(1, args.size());
-        }
-        DeviceId id = s.device(name);
-        if (id == null) {
+        Addressed addressed = addressed(args);
+        if (addressed == null) {
             return false;
         }
+        DeviceId id = addressed.id();
+        List<String> rest = addressed.rest();
         Long sector = rest.isEmpty() ? null : parseSector(rest.get(0));
         if (sector == null) {
             s.error("Invalid sector.");
@@ -487,16 +494,12 @@ final class DeviceCommands {
     }
 
     boolean setGeometry(List<String> args) {
-        String name = null;
-        List<String> rest = args;
-        if (!s.deviceBySwitch()) {
-            name = args.get(0);
-            rest = args.subList(1, args.size());
-        }
-        DeviceId id = s.device(name);
-        if (id == null) {
+        Addressed addressed = addressed(args);
+        if (addressed == null) {
             return false;
         }
+        DeviceId id = addressed.id();
+        List<String> rest = addressed.rest();
         if (rest.size() < 4) {
             s.error("Incorrect number of arguments.");
             return false;

@@ -336,31 +336,15 @@ public final class Dmctl {
     }
 
     private static String devNameWords(String options, Formats.DevName[] type) {
-        if (options == null) {
-            return null;
-        }
-        int at = 0;
-        while (at < options.length()) {
-            int end = options.indexOf(',', at);
-            if (end < 0) {
-                end = options.length();
-            }
-            String word = options.substring(at, end);
+        return Formats.optionWords(options, word -> {
             Formats.DevName match = "devno".startsWith(word) ? Formats.DevName.DEVNO
                     : "blkdevname".startsWith(word) ? Formats.DevName.BLK
                     : "devname".startsWith(word) ? Formats.DevName.MAP : null;
-            if (match == null) {
-                return options.substring(at);
-            }
-            if (type != null) {
+            if (match != null && type != null) {
                 type[0] = match;
             }
-            if (end == options.length()) {
-                break;
-            }
-            at = end + 1;
-        }
-        return null;
+            return match != null;
+        });
     }
 
     static TreeFormat.Options treeOptions(Session session) {

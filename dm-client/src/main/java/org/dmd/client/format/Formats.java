@@ -7,6 +7,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.function.Predicate;
 import org.dmd.client.MonitorEvent;
 import org.dmd.core.control.Replies;
 
@@ -29,6 +30,28 @@ public final class Formats {
         "DISABLE_DISK_RULES", "DISABLE_OTHER_RULES", "LOW_PRIORITY", "DISABLE_LIBRARY_FALLBACK", "PRIMARY_SOURCE"};
 
     private Formats() {
+    }
+
+    /**
+     * Walks dmsetup's comma-separated {@code -o} words in order, handing each to {@code accept};
+     * returns the rest from the first word it rejects, or null if it accepted them all. A trailing
+     * comma ends the list; it does not add an empty word.
+     */
+    public static String optionWords(String options, Predicate<String> accept) {
+        if (options == null) {
+            return null;
+        }
+        for (int at = 0; at < options.length(); ) {
+            int end = options.indexOf(',', at);
+            if (end < 0) {
+                end = options.length();
+            }
+            if (!accept.test(options.substring(at, end))) {
+                return options.substring(at);
+            }
+            at = end + 1;
+        }
+        return null;
     }
 
     /** {@code dmsetup ls}: {@code NAME\t(MAJ:MIN)}, or the block or dm name when {@code -o} asks and it resolves. */

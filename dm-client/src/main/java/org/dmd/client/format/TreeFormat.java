@@ -53,25 +53,7 @@ public final class TreeFormat {
          */
         public String parse(String options, boolean utf8Locale) {
             symbols = utf8Locale ? Symbols.UTF8 : Symbols.ASCII;
-            if (options == null) {
-                return null;
-            }
-            int at = 0;
-            while (at < options.length()) {
-                int end = options.indexOf(',', at);
-                if (end < 0) {
-                    end = options.length();
-                }
-                String word = options.substring(at, end);
-                if (!apply(word)) {
-                    return options.substring(at);
-                }
-                if (end == options.length()) {
-                    break;
-                }
-                at = end + 1;
-            }
-            return null;
+            return Formats.optionWords(options, this::apply);
         }
 
         private boolean apply(String word) {

@@ -125,6 +125,18 @@ class ParallelTargetAutoloadTest extends GatedDeviceMapperTest {
         return loads;
     }
 
+    /**
+     * Starts with the policy and faults, has three loads overlap one dm-mirror init, then lets the
+     * init finish.
+     */
+    private List<Async<DeviceInfo>> threeLoadsThroughOneInit(String policy, String faults) throws DmException {
+        start(policy, faults);
+        StepGate.Parking init = gate.park(Step.MODULE_INIT, MODULE);
+        List<Async<DeviceInfo>> loads = threeOverlappingLoads(init);
+        init.release();
+        return loads;
+    }
+
     private void removeDevices() {
         for (String device : DEVICES) {
             assertTrue(Outcome.of(() -> dm.devRemove(TestRequests.remove(device))).ok(), device);
@@ -190,10 +202,7 @@ class ParallelTargetAutoloadTest extends GatedDeviceMapperTest {
 
     @Test
     void whenInitFailsAllThreeLoadsAreUnknownTargetTypeAndNothingStays() throws Exception {
-        start("", "dm-mirror:errno=ENOMEM");
-        StepGate.Parking init = gate.park(Step.MODULE_INIT, MODULE);
-        List<Async<DeviceInfo>> loads = threeOverlappingLoads(init);
-        init.release();
+        List<Async<DeviceInfo>> loads = threeLoadsThroughOneInit("", "dm-mirror:errno=ENOMEM");
 
         for (Async<DeviceInfo> load : loads) {
             load.await().assertFailed(Errno.EINVAL, "unknown target type");
@@ -211,10 +220,7 @@ class ParallelTargetAutoloadTest extends GatedDeviceMapperTest {
 
     @Test
     void initReturningEexistIsReportedAsEbusyWithTheLoadersWarningAndNeverAsLoaded() throws Exception {
-        start("", "dm-mirror:errno=EEXIST");
-        StepGate.Parking init = gate.park(Step.MODULE_INIT, MODULE);
-        List<Async<DeviceInfo>> loads = threeOverlappingLoads(init);
-        init.release();
+        List<Async<DeviceInfo>> loads = threeLoadsThroughOneInit("", "dm-mirror:errno=EEXIST");
 
         for (Async<DeviceInfo> load : loads) {
             load.await().assertFailed(Errno.EINVAL, "unknown target type");
@@ -234,10 +240,7 @@ class ParallelTargetAutoloadTest extends GatedDeviceMapperTest {
 
     @Test
     void underTheLegacyPolicyEexistFromInitIsTheSeed000Misreport() throws Exception {
-        start("safety-net=off,registry-dup=EEXIST", "dm-mirror:errno=EEXIST");
-        StepGate.Parking init = gate.park(Step.MODULE_INIT, MODULE);
-        List<Async<DeviceInfo>> loads = threeOverlappingLoads(init);
-        init.release();
+        List<Async<DeviceInfo>> loads = threeLoadsThroughOneInit("safety-net=off,registry-dup=EEXIST", "dm-mirror:errno=EEXIST");
         for (Async<DeviceInfo> load : loads) {
             assertEquals(Errno.EINVAL, load.await().errno(), "unknown target type after an apparently good autoload");
         }
