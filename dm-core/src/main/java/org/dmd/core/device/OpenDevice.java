@@ -1,6 +1,8 @@
 package org.dmd.core.device;
 
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicBoolean;
+import org.dmd.core.io.DeviceIo;
 
 /**
  * One open of a mapped block device, as a process holding /dev/dm-N open. Closing it is the
@@ -19,6 +21,16 @@ public final class OpenDevice implements AutoCloseable {
 
     public MappedDevice device() {
         return device;
+    }
+
+    /** The I/O path of this open: requests submitted to the block device (placeholder until the bio path lands). */
+    public DeviceIo io() {
+        throw new UnsupportedOperationException("the bio path is not built yet");
+    }
+
+    /** Completes once the device is removed, after every request still waiting on it has failed. */
+    public CompletableFuture<Void> gone() {
+        throw new UnsupportedOperationException("the bio path is not built yet");
     }
 
     @Override
