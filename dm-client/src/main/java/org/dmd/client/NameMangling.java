@@ -7,7 +7,7 @@ import org.dmd.core.errno.DmException;
 import org.dmd.core.errno.Errno;
 
 /**
- * libdevmapper's client-side name mangling (dm-ioctl-abi §5.2): the kernel stores names and uuids
+ * libdevmapper's client-side name mangling (libdm-common.c: mangle_string, dm_task_set_name): the kernel stores names and uuids
  * as given, and libdm, for udev's sake, sends every byte outside {@code [0-9A-Za-z#+-.:=@_]} as
  * {@code \xNN} and decodes it again in replies. The errors carry libdm's wording.
  */

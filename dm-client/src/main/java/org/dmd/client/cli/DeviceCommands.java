@@ -18,7 +18,7 @@ import org.dmd.core.errno.Errno;
 /**
  * The commands that change devices: create, remove, remove_all, suspend, resume, load/reload,
  * clear, wipe_table, rename, message, wait, setgeometry, mknodes — each issuing the ioctl
- * sequence of dm-ioctl-abi §8.4 and failing with libdm's messages. Each returns true on success.
+ * sequence of dmsetup.c's command and failing with libdm's messages. Each returns true on success.
  */
 final class DeviceCommands {
 

@@ -34,7 +34,7 @@ final class Session implements AutoCloseable {
         }
     }
 
-    /** libdm's udev flags (dm-ioctl-abi §7.6) that dmctl sets in event_nr. */
+    /** libdm's udev flags (libdm-common.c: DM_UDEV_* flags, dm_task_set_cookie) that dmctl sets in event_nr. */
     private static final int UDEV_DISABLE_DM_RULES = 0x01;
     private static final int UDEV_DISABLE_SUBSYSTEM_RULES = 0x02;
     private static final int UDEV_DISABLE_LIBRARY_FALLBACK = 0x20;

@@ -18,7 +18,7 @@ import org.dmd.core.control.Replies;
  */
 public final class Formats {
 
-    /** What dmctl reports as its library version: it speaks for libdevmapper 1.02.185 (dm-ioctl-abi §8.1). */
+    /** What dmctl reports as its library version: it speaks for libdevmapper 1.02.185 (libdm: dm_get_library_version). */
     public static final String LIBRARY_VERSION = "1.02.185 (2022-05-18)";
     /** The prefix of a udev cookie's semaphore key, {@code DM_COOKIE_MAGIC}. */
     public static final int COOKIE_MAGIC = 0x0D4D;

@@ -1,6 +1,6 @@
 package org.dmd.client.format;
 
-/** {@code dmsetup info} in its long form (dm-ioctl-abi §10.3). */
+/** {@code dmsetup info} in its long form (dmsetup.c: _display_info_long). */
 public final class InfoFormat {
 
     /** dmd has no block layer read-ahead: the kernel default of 128 KiB, in sectors. */

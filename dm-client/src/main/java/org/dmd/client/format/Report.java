@@ -12,7 +12,7 @@ import org.dmd.client.NameMangling;
 import org.dmd.core.errno.DmException;
 
 /**
- * The column report of {@code dmsetup info -c} (libdm-report, dm-ioctl-abi §10.4): dmsetup's
+ * The column report of {@code dmsetup info -c} (dmsetup.c: _report_init, libdm-report.c): dmsetup's
  * device fields, {@code -o} field selection ({@code +} appends to the default, {@code all} and
  * {@code <type>_all} select whole sections, names are case- and underscore-insensitive), aligned
  * or separated output, headings, {@code --nameprefixes}, {@code --rows} and {@code -O} sorting.

@@ -4,7 +4,7 @@ import java.util.List;
 import org.dmd.core.control.Replies.TargetLine;
 
 /**
- * {@code dmsetup table} and {@code dmsetup status} (dm-ioctl-abi §10.5), and {@code ls --target}:
+ * {@code dmsetup table} and {@code dmsetup status} (dmsetup.c: _display_status), and {@code ls --target}:
  * one line per target, {@code NAME: } prefixes for several devices, crypt and integrity keys
  * hidden unless asked, a target type filter, {@code -v} info blocks, and the one-line
  * {@code --concise} form with its backslash escapes.

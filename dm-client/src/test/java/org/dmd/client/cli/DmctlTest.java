@@ -27,8 +27,8 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * dmctl against a scripted daemon: the requests each command sends (dm-ioctl-abi §8.4), and what
- * it prints for replies and failures (§10, Appendix C).
+ * dmctl against a scripted daemon: the requests each command sends (the ioctl sequence of dmsetup.c's command), and what
+ * it prints for replies and failures (dmsetup.c's output, libdm's log_error texts).
  */
 class DmctlTest {
 

@@ -27,7 +27,7 @@ class ReportTest {
 
     @Test
     void alignedDefaultColumnsPadEvenTheLastColumn() throws Exception {
-        // The observed output of dm-ioctl-abi §10.4.
+        // The output of dmsetup 1.02.185's `info -c` (dmsetup.c: _report_init, libdm-report.c).
         assertEquals("Name             Maj Min Stat Open Targ Event  UUID                            \n"
                         + "test1            253   0 L--w    0    1      0                                 \n"
                         + "x                253   1 L--w    0    1      1 LVM-abc def                     \n",

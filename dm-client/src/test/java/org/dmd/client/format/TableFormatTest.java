@@ -45,7 +45,7 @@ class TableFormatTest {
         format.device(out, A1, List.of(line(0, 8, "zero", "")), true);
         format.device(out, A2, List.of(line(0, 8, "zero", ""), line(8, 8, "error", "")), true);
         format.finish(out);
-        // The observed example of dm-ioctl-abi §10.5.
+        // The output dmsetup.c's _display_status prints for this table (dmsetup 1.02.185).
         assertEquals("a1,U-1,0,rw,0 8 zero ;a2,,1,ro,0 8 zero ,8 8 error \n", out.toString());
 
         StringBuilder quoted = new StringBuilder();

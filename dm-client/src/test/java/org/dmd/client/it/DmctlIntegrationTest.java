@@ -15,7 +15,7 @@ import org.junit.jupiter.api.Test;
 
 /**
  * dmctl's main logic in-process against the real daemon: every command's success path and its
- * main failures, with the exact text of dm-ioctl-abi §10 and Appendix C. Each test starts from an
+ * main failures, with the exact text dmsetup.c prints and libdm's log_error messages. Each test starts from an
  * empty daemon (remove_all), so minors start at 0.
  */
 class DmctlIntegrationTest extends EmptiedDaemonTest {
@@ -50,7 +50,7 @@ class DmctlIntegrationTest extends EmptiedDaemonTest {
                 + "Tables present:    LIVE\nOpen count:        0\nEvent number:      0\nMajor, minor:      253, 0\n"
                 + "Number of targets: 1\n\n", ok("info", "test1").out());
         ok("create", "x", "-u", "LVM-abc def", "--table", "0 8 zero");
-        // The observed output of §10.4, with dmd's devices.
+        // dmsetup 1.02.185's `info -c` output (dmsetup.c: _report_init), with dmd's devices.
         assertEquals("Name             Maj Min Stat Open Targ Event  UUID                            \n"
                 + "test1            253   0 L--w    0    1      0                                 \n"
                 + "x                253   1 L--w    0    1      0 LVM-abc def                     \n",

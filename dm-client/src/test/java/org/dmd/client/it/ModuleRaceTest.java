@@ -25,7 +25,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * The three parallel creates of the seeds over the socket: three clients create a device and load
+ * The three parallel creates of the seeds (docs/sources.md) over the socket: three clients create a device and load
  * a mirror table at the same moment while dm-mirror is not loaded. The module is loaded once,
  * every create succeeds, each table holds a reference, and once the devices are gone the module
  * can be removed.

@@ -2,7 +2,7 @@ package org.dmd.core.concurrent;
 
 /**
  * Named points in dmd's lifecycles where a test can pause a thread to force an interleaving
- * (the race classes of kernel-semantics §4). A step is always reached with no lock held.
+ * (the races of dm.c, dm-ioctl.c and the module loader that the tests force). A step is always reached with no lock held.
  */
 public enum Step {
     /** Create: the minor holds the placeholder; the device is not yet published. */

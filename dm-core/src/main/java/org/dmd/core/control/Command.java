@@ -7,7 +7,7 @@ import org.dmd.core.control.Requests.Request;
 
 /**
  * Every command dmd answers, with its wire name and request type: the dm-ioctl commands under
- * their kernel numbers (dm-ioctl-abi §4.1), then dmd's own.
+ * their kernel numbers (include/uapi/linux/dm-ioctl.h: enum DM_*_CMD), then dmd's own.
  */
 public enum Command {
     VERSION(0, Requests.Version.class),

@@ -54,10 +54,10 @@ import org.dmd.core.target.TargetType;
 
 /**
  * The device-mapper control interface: one method per dm-ioctl command, with the kernel's flags,
- * checks and errno (dm-ioctl-abi §3–§4, kernel-semantics §3.13–§3.14). Every transport is a codec
+ * checks and errno (dm-ioctl.c: ctl_ioctl and its handlers). Every transport is a codec
  * in front of these methods.
  *
- * <p>Each command: checks its request the way the dispatcher does (§3 step 8), clears the
+ * <p>Each command: checks its request the way the dispatcher does (dm-ioctl.c: validate_params), clears the
  * output-only flags, runs, and answers with STATUS-FILL where the kernel does. Commands that
  * change the device set or names advance the global event counter, as do table swaps and every
  * live table's events.
@@ -253,7 +253,7 @@ public final class DeviceMapper implements AutoCloseable {
 
     /**
      * The minor PERSISTENT_DEV asks for. A device number that does not fit (minor of 2^20 or more)
-     * is an allocation failure, which DEV_CREATE reports as ENXIO like every other (§3.14).
+     * is an allocation failure, which DEV_CREATE reports as ENXIO like every other (dm-ioctl.c: dev_create).
      */
     private static int requestedMinor(String name, String dev) throws DmException {
         try {
@@ -749,7 +749,7 @@ public final class DeviceMapper implements AutoCloseable {
 
     // ------------------------------------------------------------------ lookup and STATUS-FILL
 
-    /** The dispatcher's check (§3 step 8) and the lookup (§5.1); sets or clears INACTIVE_PRESENT. */
+    /** The dispatcher's check (validate_params) and the lookup (__find_device_hash_cell); sets or clears INACTIVE_PRESENT. */
     private DeviceRef lookup(Keyed key, EnumSet<DmFlag> flags) throws DmException {
         checkKey(key);
         DeviceRef ref = index.find(key.name(), key.uuid(), key.dev());
@@ -779,7 +779,7 @@ public final class DeviceMapper implements AutoCloseable {
         return statusFill(ref, flags, ref.inactive());
     }
 
-    /** STATUS-FILL (dm-ioctl-abi §2.6 step 3), with the inactive table as the command left it. */
+    /** STATUS-FILL (dm-ioctl.c: __dev_status), with the inactive table as the command left it. */
     private static DeviceInfo statusFill(DeviceRef ref, EnumSet<DmFlag> flags, Table inactive) {
         MappedDevice device = ref.device();
         EnumSet<DmFlag> out = EnumSet.copyOf(flags);

@@ -3,7 +3,7 @@ package org.dmd.core.control;
 import java.util.EnumSet;
 import java.util.Set;
 
-/** The dm_ioctl flag bits (dm-ioctl-abi §2.6), by name. */
+/** The dm_ioctl flag bits (include/uapi/linux/dm-ioctl.h: DM_*_FLAG), by name. */
 public enum DmFlag {
     READONLY(0x00001),
     SUSPEND(0x00002),

@@ -4,7 +4,7 @@ import java.util.List;
 import java.util.Set;
 
 /**
- * The replies: the fields each command writes (dm-ioctl-abi §4). Devices are {@code MAJ:MIN}
+ * The replies: the fields each command writes (dm-ioctl.c's handlers). Devices are {@code MAJ:MIN}
  * strings; u32 counters are carried in a {@code long}.
  */
 public final class Replies {
@@ -26,7 +26,7 @@ public final class Replies {
     }
 
     /**
-     * STATUS-FILL (§2.6): the device's name and uuid as found by the lookup, its number, the
+     * STATUS-FILL (dm-ioctl.c: __dev_status): the device's name and uuid as found by the lookup, its number, the
      * echoed and recomputed flags, open count, event number and the selected table's target count.
      */
     public record DeviceInfo(String name, String uuid, String dev, Set<DmFlag> flags, int openCount, long eventNr,

@@ -4,9 +4,9 @@ import java.util.List;
 import java.util.Set;
 
 /**
- * One request record per command: the dm_ioctl fields that command reads (dm-ioctl-abi §4), plus
+ * One request record per command: the dm_ioctl fields that command reads (dm-ioctl.c's handlers), plus
  * dmd's own commands. Field names are the wire names. A device is addressed by exactly one of
- * {@code name}, {@code uuid} or {@code dev} ({@code MAJ:MIN}), as in the kernel's lookup (§5.1).
+ * {@code name}, {@code uuid} or {@code dev} ({@code MAJ:MIN}), as in the kernel's lookup (dm-ioctl.c: __find_device_hash_cell).
  * Absent fields are null (or 0 for numbers); absent flag sets are empty.
  *
  * <p>Event numbers and cookies are u32 values carried in a {@code long}.

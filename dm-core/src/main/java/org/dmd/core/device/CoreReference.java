@@ -3,7 +3,8 @@ package org.dmd.core.device;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
- * dm-mod's reference on itself: one per live device (seed 002, patch 07). While any is held the
+ * dm-mod's reference on itself: one per live device (the 2006 dm reference-counting series, patch 07: alloc_dev takes
+ * {@code __module_get(THIS_MODULE)}). While any is held the
  * core cannot shut down; once it is going, no device can be created.
  *
  * <p>State: one atomic int; the sign bit means GOING, the low bits count references.

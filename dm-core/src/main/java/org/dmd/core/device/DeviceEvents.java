@@ -8,7 +8,7 @@ import org.dmd.core.concurrent.LockRank;
 import org.dmd.core.errno.DmException;
 
 /**
- * A device's event number and the DEV_WAIT waiters parked on it (kernel-semantics §3.12).
+ * A device's event number and the DEV_WAIT waiters parked on it (dm.c: dm_get_event_nr, dm_wait_event, event_callback; dm-ioctl.c: dev_wait).
  *
  * <p>The event number (u32, wrapping) only moves on a table event of the live table. Waiters are
  * futures completed outside the monitor; a waiter that is cancelled stays in the list until the

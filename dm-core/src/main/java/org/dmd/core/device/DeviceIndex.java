@@ -14,8 +14,8 @@ import org.dmd.core.minor.MinorTable;
 import org.dmd.core.table.Table;
 
 /**
- * The name and uuid index of mapped devices: the hash cells of {@code dm-ioctl.c} (kernel-semantics
- * §3.9), with each device's staged table.
+ * The name and uuid index of mapped devices: the hash cells of {@code dm-ioctl.c} ({@code
+ * dm_hash_insert}, {@code __find_device_hash_cell}), with each device's staged table.
  *
  * <p>Invariants: names and uuids are unique; every hashed device has a cell, and the cell holds
  * one holder reference on it; at every instant a device is findable under exactly one name.
@@ -108,7 +108,7 @@ public final class DeviceIndex {
     }
 
     /**
-     * Finds a device the way the kernel's ioctl lookup does (dm-ioctl-abi §5.1): by uuid if one is
+     * Finds a device the way the kernel's ioctl lookup does (dm-ioctl.c: __find_device_hash_cell): by uuid if one is
      * given, else by name, else by device number; a second key besides the chosen one matches
      * nothing. ENXIO if no device matches. The caller closes the returned reference.
      */

@@ -6,7 +6,7 @@ import org.dmd.core.errno.DmException;
 import org.dmd.core.errno.Errno;
 
 /**
- * The rules for device names and uuids (kernel-semantics §3.9, dm-ioctl-abi §5.2–§5.3), and the
+ * The rules for device names and uuids (dm-ioctl.c: check_name, invalid_str, dm_hash_insert), and the
  * byte order in which names are listed.
  *
  * <p>Names are byte strings in the kernel; dmd carries them as Java strings and measures and

@@ -24,7 +24,8 @@ import org.dmd.core.table.Table;
 
 /**
  * Creation and destruction of mapped devices (the lifecycle half of {@code dm.c}), in the order
- * of kernel-semantics §3.3 and §3.7.
+ * of {@code dm-ioctl.c: dev_create}, {@code dm.c: alloc_dev} and {@code dm-ioctl.c: dev_remove},
+ * {@code dm.c: __dm_destroy}.
  *
  * <p>Create: reserve the minor (placeholder) → build the device → publish it in the MinorTable →
  * hash its name and uuid (EBUSY: the new device is destroyed and its minor freed before the

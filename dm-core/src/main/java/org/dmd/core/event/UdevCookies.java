@@ -14,7 +14,7 @@ import org.dmd.core.errno.DmException;
 import org.dmd.core.errno.Errno;
 
 /**
- * udev-style transaction cookies, kept by dmd instead of SysV semaphores (dm-ioctl-abi §7.6, §8.6).
+ * udev-style transaction cookies, kept by dmd instead of SysV semaphores (libdm-common.c: dm_udev_create_cookie, dm_udev_wait; dm-ioctl.c: dm_kobject_uevent's DM_COOKIE).
  *
  * <p>A cookie is a counter identified by its low 16 bits (the semaphore's key); the high 16 bits a
  * client sends with it are udev flags and are ignored here. Creating one sets it to 1 (the

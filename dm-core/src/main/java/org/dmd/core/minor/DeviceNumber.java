@@ -5,7 +5,7 @@ import org.dmd.core.errno.Errno;
 
 /**
  * A block device number: 12-bit major, 20-bit minor, in the kernel's "new" (huge) dev_t
- * encoding of dm-ioctl-abi §1.1, printed and parsed as {@code MAJ:MIN}.
+ * encoding of include/linux/kdev_t.h: new_encode_dev, printed and parsed as {@code MAJ:MIN}.
  */
 public record DeviceNumber(int major, int minor) implements Comparable<DeviceNumber> {
 

@@ -16,7 +16,7 @@ import org.dmd.core.errno.Errno;
 
 /**
  * The minor-number table: the IDR of {@code drivers/md/dm.c} with the protocol of the 2006 race
- * series (seed 002). A slot is free, holds the {@code RESERVED} placeholder, or holds a published
+ * series (Jeff Mahoney's dm reference-counting patches, dm-devel 2006). A slot is free, holds the {@code RESERVED} placeholder, or holds a published
  * {@link Entry}.
  *
  * <p>Invariants:

@@ -1,7 +1,7 @@
 package org.dmd.core.module;
 
 /**
- * A module's state as kmod computes it ({@code kmod_module_get_initstate}, kernel-semantics §1.13).
+ * A module's state as kmod computes it ({@code kmod_module_get_initstate}).
  * "Not loaded" is an ENOENT error, not a value.
  */
 public enum InitState {

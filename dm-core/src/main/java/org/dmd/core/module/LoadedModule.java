@@ -10,7 +10,7 @@ import org.dmd.core.errno.DmException;
 /**
  * A module in the kernel ({@code struct module}): a loaded module, or a built-in one.
  *
- * <p>Reference counting follows kernel-semantics §1.6. The raw counter starts at a base reference
+ * <p>Reference counting follows kernel/module/main.c: try_module_get, module_put, module_refcount. The raw counter starts at a base reference
  * (the loader's) plus one held during init; the visible count is raw − 1, so it reads 1 while
  * COMING and 0 for an idle LIVE module. {@link #tryGet} succeeds while the state is not GOING and
  * the raw counter is not zero; delete_module stops a module by moving the raw counter from 1 to 0,
@@ -81,7 +81,7 @@ public final class LoadedModule {
 
     /**
      * {@code try_module_get}: takes a reference unless the module is GOING or being stopped.
-     * Succeeds for a COMING module (kernel-semantics M3).
+     * Succeeds for a COMING module (main.c: try_module_get fails only for GOING).
      */
     public boolean tryGet() {
         if (builtin) {

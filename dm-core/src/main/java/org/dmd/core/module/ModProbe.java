@@ -13,7 +13,7 @@ import org.dmd.core.errno.DmException;
 import org.dmd.core.errno.Errno;
 
 /**
- * The kmod side (libkmod and the modprobe, insmod, rmmod tools; kernel-semantics §1.9–§1.14, §1.16):
+ * The kmod side (libkmod and the modprobe, insmod, rmmod tools of kmod):
  * name resolution, dependency and softdep ordering, the initstate computation, insertion and
  * removal. Stateless apart from what it reads: the index and the loader's module list and sysfs
  * view, each read without holding anything across calls, as the tools read files.
@@ -80,7 +80,7 @@ final class ModProbe {
         return new DmException(e.errno(), "could not insert '%s': %s", module.name(), why);
     }
 
-    /** {@code kmod_module_probe_insert_module} (§1.11). */
+    /** {@code kmod_module_probe_insert_module}. */
     private void probeInsert(Kmod module, boolean firstTime) throws DmException {
         if (inKernel(module)) {
             if (firstTime) {
@@ -119,7 +119,7 @@ final class ModProbe {
         }
     }
 
-    /** The probe list of §1.11 step 3: each dependency with its softdeps, then the module with its own. */
+    /** The probe list kmod_module_probe_insert_module builds: each dependency with its softdeps, then the module with its own. */
     private final class ProbeList {
         final List<Kmod> modules = new ArrayList<>();
         final Set<String> visited = new HashSet<>();
@@ -161,7 +161,7 @@ final class ModProbe {
     }
 
     /**
-     * {@code modprobe -r NAME} (§1.12): the module, then its dependencies that became unused.
+     * {@code modprobe -r NAME} (tools/modprobe.c: rmmod_do_remove_module): the module, then its dependencies that became unused.
      *
      * @throws DmException ENOENT "Module NAME not found." / "Module M is builtin."; EBUSY
      *                     "Module M is in use."; or delete_module's errno with "could not remove 'M': ..."
@@ -234,7 +234,7 @@ final class ModProbe {
     }
 
     /**
-     * {@code rmmod [-f] NAME} (§1.12).
+     * {@code rmmod [-f] NAME} (tools/rmmod.c).
      *
      * @throws DmException ENOENT "Module M is builtin." / "Module M is not currently loaded";
      *                     EBUSY "Module M is in use by: A B" / "Module M is in use"; or
@@ -308,7 +308,7 @@ final class ModProbe {
                 .orElseThrow(() -> new DmException(Errno.ENOENT, "Module %s is not loaded", canonical));
     }
 
-    /** §1.13, with the kmod-18 variant; empty means "not loaded" (−ENOENT). */
+    /** {@code kmod_module_get_initstate}, with the kmod-18 variant; empty means "not loaded" (−ENOENT). */
     private Optional<InitState> initstateOf(Kmod module) {
         boolean builtinKnown = module.fromBuiltinLookup()
                 || policy.kmod() == ModulePolicy.KmodVersion.KMOD_20 && index.isBuiltin(module.name());
@@ -338,7 +338,7 @@ final class ModProbe {
     }
 
     /**
-     * {@code kmod_module_new_from_lookup} (§1.10): the first source that yields anything wins —
+     * {@code kmod_module_new_from_lookup}: the first source that yields anything wins —
      * configuration aliases, modules.dep, modules.alias, modules.builtin. ({@code modules.symbols},
      * install/remove commands and built-in aliases are not modelled.) An invalid alias finds nothing.
      */

@@ -8,7 +8,7 @@ import org.dmd.core.errno.DmException;
 import org.dmd.core.errno.Errno;
 
 /**
- * Faults injected into module init by configuration, to open the seeds' race windows on demand.
+ * Faults injected into module init by configuration, to open the seeds' race windows (docs/sources.md) on demand.
  * Immutable. Each module may have:
  * <ul>
  *   <li>{@code delay=D}: init takes D longer (an interruptible timed wait before it runs);</li>
@@ -16,7 +16,7 @@ import org.dmd.core.errno.Errno;
  *   <li>{@code fail-after-register=E}: init fails with E once it has registered its first type —
  *       its next registration is refused with E (the module's own error path rolls back), or, if
  *       it registers nothing more, the loader fails it with E on its return and unregisters what it
- *       registered. This opens §4.6's "second registration fails" window. A module that registers
+ *       registered. This opens the "second registration fails" window of dm_register_target. A module that registers
  *       no type is unaffected.</li>
  * </ul>
  */

@@ -23,7 +23,7 @@ import org.dmd.core.errno.DmException;
 import org.dmd.core.errno.Errno;
 
 /**
- * The module database kmod reads (kernel-semantics §1.9): {@code modules.dep},
+ * The module database kmod reads (written by depmod, read by libkmod): {@code modules.dep},
  * {@code modules.alias}, {@code modules.builtin}, {@code modules.softdep} and the
  * {@code modprobe.d/*.conf} configuration, in the kernel's text formats. Immutable.
  *
@@ -110,7 +110,7 @@ public final class ModuleIndex {
 
     /**
      * The index shipped with dmd: built-in {@code dm-mod} and the loadable modules dmd implements
-     * (kernel-semantics §2.9).
+     * (drivers/md's modules).
      *
      * @throws IllegalStateException if the shipped resources are broken (a build defect)
      */

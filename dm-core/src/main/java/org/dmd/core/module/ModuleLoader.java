@@ -30,7 +30,7 @@ import org.dmd.core.event.UeventAction;
 import org.dmd.core.registry.Registries;
 
 /**
- * The kernel side of module loading (kernel/module/main.c; kernel-semantics §1.2–§1.8, §1.15, §1.17):
+ * The kernel side of module loading (kernel/module/main.c):
  * {@code finit_module}, {@code delete_module}, reference counts, module-to-module use links, the
  * sysfs view kmod reads, and the built-in modules.
  *
@@ -220,7 +220,7 @@ final class ModuleLoader {
     }
 
     /**
-     * The duplicate check (kernel-semantics §1.4), under {@link #mutex}; may wait on
+     * The duplicate check (main.c: add_unformed_module, module_patient_check_exists), under {@link #mutex}; may wait on
      * {@link #moduleWq}. Returns with the mutex held and no module of that name in the list.
      */
     private void checkExisting(String name) throws DmException {
@@ -415,7 +415,7 @@ final class ModuleLoader {
     }
 
     /**
-     * {@code delete_module(name, O_NONBLOCK [| O_TRUNC])} with the checks in the kernel's order (§1.7).
+     * {@code delete_module(name, O_NONBLOCK [| O_TRUNC])} with the checks in the kernel's order (main.c: delete_module).
      *
      * @throws DmException ENOENT (not loaded, or built in), EAGAIN (used by another module),
      *                     EBUSY (not LIVE), EBUSY (permanent, unless forced), EAGAIN (in use,
@@ -599,7 +599,7 @@ final class ModuleLoader {
         return list;
     }
 
-    /** How many modules were freed while others still held references (§1.17 M4 hazard). */
+    /** How many modules were freed while others still held references (the hazard of do_init_module's failure path). */
     long freedWhileReferenced() {
         return freedWhileReferenced.get();
     }

@@ -3,7 +3,7 @@ package org.dmd.core.module;
 import org.dmd.core.errno.DmException;
 import org.dmd.core.errno.Errno;
 
-/** kmod's name rules (kernel-semantics §1.1) and the fnmatch subset its aliases use. */
+/** kmod's name rules (libkmod: modname_normalize, alias_normalize) and the fnmatch subset its aliases use. */
 final class ModuleNames {
 
     /** MODULE_NAME_LEN on 64-bit, without the NUL. */

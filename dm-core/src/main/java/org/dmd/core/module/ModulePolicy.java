@@ -11,14 +11,14 @@ import org.dmd.core.errno.Errno;
  * Which kernel and kmod behaviour the module subsystem reproduces. {@link #DEFAULT} is current
  * kernel (6.2+ patient duplicate check, same-file coalescing, EEXIST safety net, EBUSY from the
  * registries) with kmod ≥ 20, plus dmd's product decision that a type whose module is still
- * loading is handed out only once the module is LIVE. The other values reproduce the seeds' races.
+ * loading is handed out only once the module is LIVE. The other values reproduce the seeds' races (docs/sources.md).
  *
- * @param loaderDup              what a loader does on finding a module of the same name (§1.4.3)
- * @param idempotentSameFile     concurrent finit_module of one file share the first result (§1.3 step 3)
- * @param eexistSafetyNet        init() returning EEXIST is reported as EBUSY with a warning (§1.5)
- * @param registryDuplicateErrno errno of a duplicate type registration: EBUSY, or EEXIST before 2025 (§2.8)
- * @param kmod                   how kmod computes initstate (§1.13)
- * @param comingTypes            whether a type of a module still in init is handed out at once (§1.17 M4)
+ * @param loaderDup              what a loader does on finding a module of the same name (main.c: module_patient_check_exists)
+ * @param idempotentSameFile     concurrent finit_module of one file share the first result (main.c: idempotent_init_module)
+ * @param eexistSafetyNet        init() returning EEXIST is reported as EBUSY with a warning (main.c: do_init_module)
+ * @param registryDuplicateErrno errno of a duplicate type registration: EBUSY, or EEXIST before 2025 (dm-target.c: dm_register_target)
+ * @param kmod                   how kmod computes initstate (kmod_module_get_initstate)
+ * @param comingTypes            whether a type of a module still in init is handed out at once (main.c: do_init_module frees it on failure regardless)
  */
 public record ModulePolicy(LoaderDupPolicy loaderDup, boolean idempotentSameFile, boolean eexistSafetyNet,
         Errno registryDuplicateErrno, KmodVersion kmod, ComingTypePolicy comingTypes) {

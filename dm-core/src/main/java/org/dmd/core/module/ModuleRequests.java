@@ -12,7 +12,7 @@ import org.dmd.core.event.KernelMessage;
 import org.dmd.core.registry.ModuleRequester;
 
 /**
- * The kernel's {@code request_module} (kernel/module/kmod.c; kernel-semantics §1.8, M8): validates
+ * The kernel's {@code request_module} (kernel/module/kmod.c: __request_module): validates
  * the name, admits at most {@code maxConcurrent} requests at once (a further one waits up to
  * {@code admissionWait} and then fails ETIME with a rate-limited warning), and runs
  * {@code modprobe -q NAME} synchronously in the caller's thread.

@@ -3,7 +3,7 @@ package org.dmd.core.module;
 import java.util.Locale;
 
 /**
- * A loaded module's state ({@code enum module_state}, kernel-semantics §1.2), in the kernel's
+ * A loaded module's state ({@code include/linux/module.h: enum module_state}), in the kernel's
  * numbering order. A module that is not in the module list is simply absent.
  */
 public enum ModuleState {

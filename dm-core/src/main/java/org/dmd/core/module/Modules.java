@@ -129,8 +129,8 @@ public final class Modules implements AutoCloseable {
     }
 
     /**
-     * How many modules were freed while references on them were still held (kernel-semantics
-     * §1.17 M4): after a failed init whose types were taken under {@code coming-types=take}, or
+     * How many modules were freed while references on them were still held (the hazard
+     * of kernel/module/main.c: do_init_module's failure path): after a failed init whose types were taken under {@code coming-types=take}, or
      * after a forced removal. Each one also produced a WARNING kernel message.
      */
     public long freedWhileReferenced() {

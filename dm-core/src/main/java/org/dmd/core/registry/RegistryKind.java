@@ -1,7 +1,7 @@
 package org.dmd.core.registry;
 
 /**
- * What differs between the four device-mapper type registries (kernel-semantics §2.2–§2.5);
+ * What differs between the four device-mapper type registries (dm-target.c, dm-path-selector.c, dm-log.c, dm-exception-store.c);
  * everything else is {@link TypeRegistry}'s common pattern.
  */
 enum RegistryKind {

@@ -21,7 +21,7 @@ import org.dmd.core.module.ModulePolicy;
 
 /**
  * One device-mapper type registry (targets, path selectors, dirty logs or exception stores):
- * a name-unique map of types, each owned by the module that registered it (kernel-semantics §2).
+ * a name-unique map of types, each owned by the module that registered it (dm-target.c: dm_register_target, dm_get_target_type and their siblings).
  *
  * <p>Invariants:
  * <ul>
@@ -30,7 +30,7 @@ import org.dmd.core.module.ModulePolicy;
  *   <li>An open {@link TypeRef} holds a reference on the type's owner module, except for path
  *       selectors, where the owner reference is held exactly while the type's use counter is
  *       positive (first user takes it, last user drops it). The counter is changed only by CAS,
- *       so concurrent gets and puts never lose an update (the kernel's counter can, §2.3).</li>
+ *       so concurrent gets and puts never lose an update (the kernel's counter can: dm-path-selector.c: dm_put_path_selector).</li>
  *   <li>A type whose owner is GOING is never handed out (the owner's {@code tryGet} fails).
  *       Under {@link ModulePolicy.ComingTypePolicy#WAIT} a type whose owner is still loading in
  *       another thread is handed out only once the owner is LIVE; its own loading thread takes

@@ -22,7 +22,8 @@ import org.dmd.core.testing.TestRequests;
 import org.junit.jupiter.api.Test;
 
 /**
- * Kernel-semantics §4.2, create vs lookup of a half-initialised device (seed 002): between minor
+ * dm.c: alloc_dev vs dm_get_md, create vs lookup of a half-initialised device (the MINOR_ALLOCED
+ * placeholder of the 2006 dm reference-counting series): between minor
  * reservation and publish, and between publish and hashing, the device is invisible to every
  * lookup; its minor is taken; of two creates of one name exactly one wins and the loser's minor is
  * free again; and no uevent announces a device before its first table load.

@@ -18,7 +18,7 @@ import org.junit.jupiter.params.provider.MethodSource;
 import org.junit.jupiter.params.provider.NullAndEmptySource;
 import org.junit.jupiter.params.provider.ValueSource;
 
-/** DM_DEV_CREATE's errno rows (kernel-semantics §3.3, §3.14; dm-ioctl-abi §4.5, §5.2–§5.3). */
+/** DM_DEV_CREATE's errno rows (dm-ioctl.c: dev_create, dm_hash_insert, check_name, invalid_str; dm.c: dm_create). */
 class DevCreateErrnoTest {
 
     private final DeviceMapper dm = DeviceMapper.builder().build();

@@ -20,7 +20,7 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 import org.junit.jupiter.params.provider.NullAndEmptySource;
 
-/** DM_DEV_REMOVE, DM_REMOVE_ALL and DM_DEV_RENAME errno rows (kernel-semantics §3.7, §3.9; dm-ioctl-abi §4.3, §4.6, §4.7). */
+/** DM_DEV_REMOVE, DM_REMOVE_ALL and DM_DEV_RENAME errno rows (dm-ioctl.c: dev_remove, dm_hash_remove_all, dev_rename, dm_hash_rename). */
 class DevRemoveAndRenameErrnoTest {
 
     private final DeviceMapper dm = DeviceMapper.builder().build();

@@ -22,11 +22,11 @@ import org.junit.jupiter.api.Test;
 /**
  * Linearizability of the name/uuid index, driven through {@link DeviceMapper} (create, remove,
  * rename, set-uuid, lookups by name and by uuid), against {@link Spec}: two maps and the
- * kernel's order of checks (kernel-semantics §3.9, §4.4). Every command is meaningful in any
+ * kernel's order of checks (dm-ioctl.c: dm_hash_insert, dm_hash_rename, __find_device_hash_cell). Every command is meaningful in any
  * order; a failure returns its errno name.
  *
  * <p>Minor numbers are deliberately not compared: a removed device's minor stays allocated until
- * its destruction completes, after its name is already free (kernel-semantics §3.2), so minors
+ * its destruction completes, after its name is already free (dm.c: free_minor runs in __dm_destroy), so minors
  * are not a function of the index's linear history.
  */
 @Param(name = "name", gen = IntGen.class, conf = "0:1")
@@ -122,14 +122,14 @@ public class DeviceIndexLincheckTest {
                 .check(getClass());
     }
 
-    /** §4.4: lookups by the old name, the new name and the uuid race a rename. */
+    /** dm_hash_rename: lookups by the old name, the new name and the uuid race a rename. */
     private static final Function1<DSLScenarioBuilder, Unit> RENAME_VS_LOOKUPS =
             LincheckScenario.of(DeviceIndexLincheckTest.class)
                     .thread(op("rename", 0, 1), op("rename", 1, 0))
                     .thread(op("statusByName", 0), op("statusByUuid", 0), op("statusByName", 1))
                     .build();
 
-    /** §4.2/§4.4: a create, a rename and a remove-and-recreate all claim name "b". */
+    /** dm_hash_insert vs dm_hash_rename: a create, a rename and a remove-and-recreate all claim name "b". */
     private static final Function1<DSLScenarioBuilder, Unit> RACING_CLAIMS_ON_ONE_NAME =
             LincheckScenario.of(DeviceIndexLincheckTest.class)
                     .thread(op("createWithUuid", 1, 1), op("remove", 1))

@@ -26,8 +26,7 @@ import org.junit.jupiter.api.Test;
  * A bounded stress of the device core: four threads run a fixed number of random commands on a
  * handful of names (create, remove, deferred remove, rename, set-uuid, open, close, status by
  * name and by number, list, cancel-deferred-remove), recording every errno. At the end only the
- * errnos the spec documents for each command were seen (kernel-semantics §3.14, dm-ioctl-abi
- * §4.20), and once every open is closed and everything removed, nothing is left: no device, no
+ * errnos the kernel's handler can return for each command were seen (dm-ioctl.c, dm.c), and once every open is closed and everything removed, nothing is left: no device, no
  * allocated minor, no dm-mod reference, no holder on any device ever seen.
  */
 class DeviceMapperStressTest {

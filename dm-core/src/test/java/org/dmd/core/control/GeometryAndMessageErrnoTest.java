@@ -18,7 +18,7 @@ import org.junit.jupiter.params.provider.NullAndEmptySource;
 import org.junit.jupiter.params.provider.ValueSource;
 
 /**
- * DM_DEV_SET_GEOMETRY (dm-ioctl-abi §4.17) and DM_TARGET_MSG (§4.16) errno rows, in the kernel's
+ * DM_DEV_SET_GEOMETRY (dm-ioctl.c: dev_set_geometry) and DM_TARGET_MSG (target_message) errno rows, in the kernel's
  * order: the device is looked up first (ENXIO), then the payload is checked (EINVAL).
  */
 class GeometryAndMessageErrnoTest {

@@ -17,7 +17,7 @@ import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
 
 /**
- * The dispatcher's key check and LOOKUP (dm-ioctl-abi §3 step 8, §5.1), for every command that
+ * The dispatcher's key check and LOOKUP (dm-ioctl.c: validate_params, __find_device_hash_cell), for every command that
  * looks a device up: name and uuid together are EINVAL; a missing device, a second key besides
  * the one used, a device number of another major or nothing at all are ENXIO; each key alone finds
  * the device.

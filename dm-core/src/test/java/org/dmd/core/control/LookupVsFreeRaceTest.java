@@ -17,7 +17,7 @@ import org.dmd.core.testing.TestRequests;
 import org.junit.jupiter.api.Test;
 
 /**
- * Kernel-semantics §4.1, lookup vs free: a lookup either takes its reference before the device is
+ * dm.c: dm_get_md vs dm_put, lookup vs free: a lookup either takes its reference before the device is
  * committed to going away (and then destroy waits for it) or finds nothing; it never returns the
  * dying device, and the minor is not reused until the device is released.
  */

@@ -34,10 +34,10 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Kernel-semantics §4.6: three clients each create a device and load a mirror table while
+ * dm-target.c: dm_get_target_type's request_module, three times at once: three clients each create a device and load a mirror table while
  * dm-mirror is not loaded, forced to overlap by parking the first loader inside the module's
  * load until the other two have requested the module too. Then the failure variants (init fails,
- * init returns EEXIST), the seed-000 misreport under the legacy policy, the seed-001 misreport
+ * init returns EEXIST), the seed-000 misreport (docs/sources.md) under the legacy policy, the seed-001 misreport
  * under kmod 18, the kernel's "COMING types are usable" policy, and request_module's cap.
  */
 class ParallelTargetAutoloadTest extends GatedDeviceMapperTest {
@@ -341,7 +341,8 @@ class ParallelTargetAutoloadTest extends GatedDeviceMapperTest {
         assertTrue(loadMirror("m1").await().ok(), "m1 took the type while dm_mirror was COMING");
         assertEquals(Errno.EINVAL, first.finish().errno());
 
-        // The hazard of kernel-semantics §1.17 M4, detected and reported.
+        // The hazard of kernel/module/main.c: do_init_module's failure path (the module is freed while
+        // references are held), detected and reported.
         assertEquals(1, dm.modules().freedWhileReferenced());
         assertEquals(1, messagesContaining("freed after its init failed with 1 reference(s) still held").size());
         assertEquals(-1, CoreInvariants.refcount(dm, MODULE));

@@ -21,7 +21,7 @@ import org.dmd.core.testing.TestRequests;
 import org.junit.jupiter.api.Test;
 
 /**
- * Kernel-semantics §4.8 "remove-all vs concurrent create" and §3.7's restart loop: remove-all
+ * dm-ioctl.c: dm_hash_remove_all vs a concurrent dev_create, and its restart loop: remove-all
  * restarts from the first name after every removal, so devices created during the walk are
  * removed too; it terminates; it removes every device it saw; open devices are left (and marked
  * for deferred removal when asked).

@@ -23,7 +23,7 @@ import org.dmd.core.testing.TestRequests;
 import org.junit.jupiter.api.Test;
 
 /**
- * Kernel-semantics §4.3, remove vs open: exactly one wins under the MinorTable guard, in both
+ * dm.c: dm_lock_for_deletion vs dm_blk_open, remove vs open: exactly one wins under the MinorTable guard, in both
  * orders. Deferred removal happens exactly once, on the last close; an open arriving after
  * DELETING fails ENXIO; {@code @cancel_deferred_remove} prevents the removal before DELETING and
  * is refused with EBUSY once the deferred removal has set it.

@@ -19,7 +19,7 @@ import org.dmd.core.testing.TestRequests;
 import org.junit.jupiter.api.Test;
 
 /**
- * Kernel-semantics §4.4, rename vs lookup and vs create/remove/rename: the device is found under
+ * dm-ioctl.c: dm_hash_rename vs __find_device_hash_cell and vs create/remove/rename: the device is found under
  * exactly one name at every instant; of competing claims on one name exactly one wins (EBUSY for
  * the others); renaming a removed device is ENXIO; a uuid is set at most once.
  */

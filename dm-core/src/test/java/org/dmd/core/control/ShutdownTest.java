@@ -15,7 +15,7 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
 /**
- * Shutting the core down ({@code rmmod dm_mod}, kernel-semantics §4.7): refused with EBUSY while
+ * Shutting the core down ({@code rmmod dm_mod}; dm.c: dm_exit, kernel/module/main.c: delete_module): refused with EBUSY while
  * devices exist; forced, it removes them all and names them; afterwards creates are ENXIO.
  */
 class ShutdownTest {

@@ -29,8 +29,8 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Mapped devices stacked on loop devices and on each other (kernel-semantics §3.10 "underlying
- * devices", "holders"): the ways a table names a device, TABLE_DEPS order, open counts shared by a
+ * Mapped devices stacked on loop devices and on each other (dm-table.c: dm_get_device,
+ * bd_link_disk_holder): the ways a table names a device, TABLE_DEPS order, open counts shared by a
  * device's live and staged tables, dmd's rejection of every dependency cycle (also when two loads
  * race to close one), EBUSY for held devices, and deferred removal completed by the release.
  */
@@ -285,7 +285,7 @@ class StackingTest extends GatedDeviceMapperTest {
         assertEquals(List.of(), depsInactive("low"));
     }
 
-    // ------------------------------------------------------------------ remove vs an upper load (§4.3)
+    // ------------------------------------------------------------------ remove vs an upper load (dm_lock_for_deletion)
 
     @Test
     void whenTheRemoveSetsDeletingFirstTheUpperLoadFailsEnxio() {

@@ -18,8 +18,9 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
 /**
- * STATUS-FILL and the flag hygiene of dm-ioctl-abi §2.6 on table-less devices, DEV_SUSPEND's rows
- * (§4.8), the table commands without a table (§4.12–§4.14) and LIST_DEVICES (§4.4).
+ * STATUS-FILL ({@code dm-ioctl.c: __dev_status}) and the flag hygiene of the DM_*_FLAG bits on
+ * table-less devices, DEV_SUSPEND's rows ({@code dev_suspend}), the table commands without a table
+ * ({@code table_clear}, {@code table_deps}, {@code table_status}) and LIST_DEVICES ({@code list_devices}).
  */
 class StatusAndSuspendTest {
 

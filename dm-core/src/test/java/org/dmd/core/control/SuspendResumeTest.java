@@ -27,9 +27,9 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * The suspend/resume state machine (kernel-semantics §3.11, dm-ioctl-abi §4.8), device size and
- * read-only state from the live table, event numbers (§3.12), the block uevents of a device's
- * life with their cookies, TARGET_MSG's cases (§4.16), LIST_VERSIONS order and GET_TARGET_VERSION.
+ * The suspend/resume state machine (dm-ioctl.c: do_suspend, do_resume; dm.c: dm_suspend, dm_resume, dm_swap_table), device size and
+ * read-only state from the live table, event numbers (dm.c: dm_get_event_nr, event_callback), the block uevents of a device's
+ * life with their cookies, TARGET_MSG's cases (dm-ioctl.c: target_message), LIST_VERSIONS order and GET_TARGET_VERSION.
  */
 class SuspendResumeTest extends GatedDeviceMapperTest {
 

@@ -30,7 +30,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Kernel-semantics §4.5 and §4.8, each interleaving forced at named steps: concurrent loads vs
+ * dm-ioctl.c: table_load vs do_resume, table_clear and dev_remove (the hc->new_map races), each interleaving forced at named steps: concurrent loads vs
  * resume (last writer wins; resume takes exactly the table in the slot), clear vs resume, load vs
  * remove, concurrent first loads, readers of the staged table vs its destruction, and DEV_WAIT
  * waiters woken by a removal or by a target's own event.

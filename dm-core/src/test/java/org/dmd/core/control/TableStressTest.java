@@ -100,7 +100,7 @@ class TableStressTest extends GatedDeviceMapperTest {
 
     /**
      * The commands, with how often they are picked and the errnos they may fail with when racing
-     * the others (kernel-semantics §3.14; EBUSY for a multipath message while suspended;
+     * the others (dm-ioctl.c's handlers; EBUSY for a multipath message while suspended;
      * modprobe -r's "in use" and delete_module's EAGAIN when a table took the module meanwhile).
      */
     private enum Command {

@@ -31,7 +31,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * TABLE_LOAD's validation (kernel-semantics §3.10, dm-ioctl-abi §4.11): every rejected table is
+ * TABLE_LOAD's validation (dm-ioctl.c: table_load, populate_table; dm-table.c: dm_table_add_target, dm_table_complete): every rejected table is
  * EINVAL (EOVERFLOW, ENXIO, ENOENT where noted) for the kernel's reason, found in the kernel's
  * order of checks, and changes nothing: the staged and live tables, the open counts of
  * underlying devices, the module reference counts and the set of loaded modules, the devices held

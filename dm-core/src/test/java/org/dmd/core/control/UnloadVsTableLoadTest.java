@@ -21,7 +21,7 @@ import org.dmd.core.testing.TestRequests;
 import org.junit.jupiter.api.Test;
 
 /**
- * Kernel-semantics §4.7: {@code modprobe -r} / {@code rmmod} of a target module racing a table
+ * dm-target.c: dm_get_target_type vs kernel/module/main.c: delete_module: {@code modprobe -r} / {@code rmmod} of a target module racing a table
  * load that needs its type, in both orders. Whoever goes first wins; never a table whose type
  * module has been freed.
  */

@@ -25,7 +25,7 @@ import org.dmd.core.testing.TestRequests;
 import org.junit.jupiter.api.Test;
 
 /**
- * Kernel-semantics §4.8 "event waiter vs remove", with dmd's product decision (design.md): a
+ * dm-ioctl.c: dev_wait vs dev_remove ("event waiter vs remove"), with dmd's product decision (design.md): a
  * DEV_WAIT waiter on a table-less device is failed with ENXIO by the removal instead of keeping
  * the remover blocked; a cancelled waiter drops its device reference at once; a wait issued
  * after the removal is ENXIO.

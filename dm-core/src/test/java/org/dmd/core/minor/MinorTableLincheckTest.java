@@ -24,7 +24,7 @@ import org.junit.jupiter.api.Test;
 
 /**
  * Linearizability of {@link MinorTable} against {@link Spec}, a sequential model of the IDR with
- * placeholders, holder counts and FREEING (kernel-semantics §3.2, §3.4; seed 002).
+ * placeholders, holder counts and FREEING (dm.c: next_free_minor, dm_get_md, dm_put; the 2006 dm reference-counting series).
  *
  * <p>Who may call what: an <em>owner</em> reserves minors, publishes entries on the minors it
  * reserved, drops its creator reference and releases minors whose entry it published once the
@@ -189,7 +189,7 @@ public class MinorTableLincheckTest {
                 .check(getClass());
     }
 
-    /** Kernel-semantics §4.1: a lookup races the creator's last put; then the minor is released. */
+    /** dm.c: dm_get_md vs dm_put: a lookup races the creator's last put; then the minor is released. */
     private static final Function1<DSLScenarioBuilder, Unit> LOOKUP_VS_LAST_PUT = LincheckScenario.of(
                     MinorTableLincheckTest.class)
             .thread(op("putCreator", 0), op("release", 0))
@@ -198,7 +198,7 @@ public class MinorTableLincheckTest {
             .post(op("release", 0), op("isFree", 0))
             .build();
 
-    /** Kernel-semantics §4.2: publish races a lookup and a create requesting the same minor. */
+    /** dm.c: alloc_dev's idr_replace races dm_get_md and a specific_minor for the same minor. */
     private static final Function1<DSLScenarioBuilder, Unit> CREATE_VS_LOOKUP_AND_REQUESTED_MINOR =
             LincheckScenario.of(MinorTableLincheckTest.class)
                     .thread(op("publish", 1), op("putCreator", 1), op("release", 1))

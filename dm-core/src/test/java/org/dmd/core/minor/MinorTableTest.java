@@ -19,7 +19,7 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
 /**
- * The IDR protocol of {@link MinorTable} (kernel-semantics §3.2–§3.7): lowest-free allocation
+ * The IDR protocol of {@link MinorTable} (dm.c: next_free_minor, specific_minor, free_minor, dm_get_md): lowest-free allocation
  * across chunk boundaries, requested minors, placeholder and publish, holder counts, opens and
  * the deletion gate; and the lookup-vs-last-put race in both orders.
  */

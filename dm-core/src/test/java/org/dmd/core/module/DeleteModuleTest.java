@@ -19,7 +19,10 @@ import org.dmd.core.target.TargetType;
 import org.dmd.core.testing.Parked;
 import org.junit.jupiter.api.Test;
 
-/** delete_module's checks in order (§1.7), reference counts (§1.6), built-ins (§1.15), rmmod and modprobe -r (§1.12). */
+/**
+ * kernel/module/main.c: delete_module's checks in order, reference counts (module_refcount,
+ * try_module_get), built-ins, and kmod's rmmod and modprobe -r (tools/rmmod.c, tools/modprobe.c).
+ */
 class DeleteModuleTest extends ModuleTestSupport {
 
     private Errno delete(String name, boolean force) {

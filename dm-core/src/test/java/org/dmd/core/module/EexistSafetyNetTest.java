@@ -10,7 +10,10 @@ import org.dmd.core.errno.Errno;
 import org.dmd.core.event.KernelMessage;
 import org.junit.jupiter.api.Test;
 
-/** Seed 000: EEXIST from a module's init, the loader's safety net and the registries' EBUSY (§1.5, §2.8). */
+/**
+ * The 2025 EEXIST patches: EEXIST from a module's init, the loader's safety net
+ * (kernel/module/main.c: do_init_module) and the registries' EBUSY (dm-target.c: dm_register_target).
+ */
 class EexistSafetyNetTest extends ModuleTestSupport {
 
     @Test

@@ -10,7 +10,7 @@ import org.dmd.core.errno.Errno;
 import org.dmd.core.testing.Parked;
 import org.junit.jupiter.api.Test;
 
-/** finit_module outcomes for concurrent loaders of one module (kernel-semantics §1.4.2–§1.4.4). */
+/** finit_module outcomes for concurrent loaders of one module (kernel/module/main.c: module_patient_check_exists, idempotent_init_module). */
 class FinitMatrixTest extends ModuleTestSupport {
 
     private static final String ZERO = file("dm-fx-zero");

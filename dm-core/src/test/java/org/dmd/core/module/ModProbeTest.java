@@ -18,7 +18,10 @@ import org.dmd.core.testing.Parked;
 import org.dmd.core.testing.StepGate;
 import org.junit.jupiter.api.Test;
 
-/** kmod: name resolution (§1.10), insertion (§1.11), exit texts (§1.14), insmod, symbol use (§1.2). */
+/**
+ * kmod: name resolution (kmod_module_new_from_lookup), insertion (kmod_module_probe_insert_module),
+ * exit texts (tools/modprobe.c), insmod, symbol use (kernel/module/main.c: ref_module).
+ */
 class ModProbeTest extends ModuleTestSupport {
 
     private static void assertFailure(Errno errno, String message, DmException failure) {

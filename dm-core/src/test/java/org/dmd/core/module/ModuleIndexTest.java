@@ -14,7 +14,7 @@ import org.dmd.core.errno.Errno;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** The module index files (§1.9), the shipped catalogue (§2.9) and kmod's name rules (§1.1). */
+/** The module index files depmod writes, the shipped dm catalogue (drivers/md) and kmod's name rules (modname_normalize). */
 class ModuleIndexTest {
 
     @TempDir

@@ -14,7 +14,7 @@ import org.dmd.core.testing.Parked;
 import org.junit.jupiter.api.Test;
 
 /**
- * Seed 001: three parallel {@code modprobe} of one module (kernel-semantics §1.16). With kmod ≥ 20
+ * The kmod-18 race: three parallel {@code modprobe} of one module (kmod_module_get_initstate). With kmod ≥ 20
  * they all succeed once the module is LIVE and it loads once; kmod 18 lets one return while the
  * module is still COMING.
  */

@@ -11,7 +11,7 @@ import org.dmd.core.event.KernelMessage;
 import org.dmd.core.testing.StepGate;
 import org.junit.jupiter.api.Test;
 
-/** request_module (§1.8, M8). */
+/** kernel/module/kmod.c: __request_module (synchronous, at most 50 at once, the tool's exit status). */
 class RequestModuleTest extends ModuleTestSupport {
 
     @Test

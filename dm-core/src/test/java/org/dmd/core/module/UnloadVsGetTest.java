@@ -15,7 +15,7 @@ import org.dmd.core.target.TargetType;
 import org.dmd.core.testing.Parked;
 import org.junit.jupiter.api.Test;
 
-/** Module unload vs a registry get of its type, in both orders (kernel-semantics §4.7). */
+/** Module unload vs a registry get of its type, in both orders (kernel/module/main.c: delete_module vs try_module_get). */
 class UnloadVsGetTest extends ModuleTestSupport {
 
     private static final String NAME = "dm_fx_zero";

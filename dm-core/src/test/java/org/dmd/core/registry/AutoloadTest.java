@@ -20,7 +20,7 @@ import org.dmd.core.target.TargetType;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
-/** A registry miss: request_module outside the lock, then one retry or the truncation loop (§2.1–§2.5, R2). */
+/** A registry miss: request_module outside the lock, then one retry or the truncation loop (dm-target.c: dm_get_target_type; dm-log.c: get_type). */
 class AutoloadTest extends ModuleTestSupport {
 
     /** Names requested by the scripted requester, in order. */

@@ -17,7 +17,7 @@ import org.dmd.core.testing.Parked;
 import org.junit.jupiter.api.Test;
 
 /**
- * A type whose module is still COMING (§1.17 M4, §4.6): dmd waits for the module by default;
+ * A type whose module is still COMING (kernel/module/main.c: do_init_module frees a failed module regardless of references; dm-target.c: dm_get_target_type): dmd waits for the module by default;
  * the kernel's behaviour (take it at once) stays reachable and its hazard is detected.
  */
 class ComingTypeTest extends ModuleTestSupport {

@@ -15,7 +15,10 @@ import org.dmd.core.module.fixture.FxTypes;
 import org.dmd.core.target.PathSelectorType;
 import org.junit.jupiter.api.Test;
 
-/** Registration rules of the four registries (§2.1–§2.5, §2.8, R1, R3). */
+/**
+ * Registration rules of the four registries (dm-target.c, dm-path-selector.c, dm-log.c,
+ * dm-exception-store.c): name-unique, a duplicate fails with the policy errno, and each one's unregister rules.
+ */
 class DuplicateRegistrationTest extends ModuleTestSupport {
 
     private LoadedModule core;

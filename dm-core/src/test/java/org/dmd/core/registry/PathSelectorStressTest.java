@@ -14,7 +14,7 @@ import org.dmd.core.target.PathSelectorType;
 import org.junit.jupiter.api.Test;
 
 /**
- * The path-selector use counter under concurrent get/put (§2.3, §4.8): never a lost update, and
+ * The path-selector use counter under concurrent get/put (dm-path-selector.c: dm_get_path_selector, dm_put_path_selector): never a lost update, and
  * the module holds exactly one reference while the type has users.
  */
 class PathSelectorStressTest extends ModuleTestSupport {
