@@ -127,7 +127,7 @@ public final class ControlServer {
             server.release();
             throw e;
         }
-        LOG.info(Versions.startLine(socket.path(), TRANSPORT));
+        LOG.info(Versions.startLine(socket.path(), TRANSPORT, server.nbd.where()));
         return server;
     }
 

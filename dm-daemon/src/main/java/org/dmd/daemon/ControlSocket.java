@@ -166,7 +166,8 @@ final class ControlSocket implements AutoCloseable {
     }
 
     private static List<String> foreignEntries(Path dir, Path socket) throws IOException {
-        Set<Path> ours = Set.of(socket.getFileName(), lockPath(socket).getFileName());
+        Set<Path> ours = Set.of(socket.getFileName(), lockPath(socket).getFileName(),
+                Path.of(DaemonConfig.NBD_SOCKET_NAME));
         try (Stream<Path> entries = Files.list(dir)) {
             return entries.map(Path::getFileName).filter(name -> !ours.contains(name)).limit(3)
                     .map(Path::toString).collect(Collectors.toList());

@@ -110,16 +110,12 @@ final class NbdServer {
                     .bind(new DomainSocketAddress(socket.toFile())).syncUninterruptibly().channel();
             listeners.add(unix);
             Files.setPosixFilePermissions(socket, ControlSocket.permissions(config.socketMode()));
-            String where = socket.toString();
             InetSocketAddress tcp = config.nbdListen();
             if (tcp != null) {
                 Channel port = bootstrap(loops, shared, idleCloser, false).channel(EpollServerSocketChannel.class)
                         .childOption(ChannelOption.TCP_NODELAY, true).bind(tcp).syncUninterruptibly().channel();
                 listeners.add(port);
-                InetSocketAddress bound = (InetSocketAddress) port.localAddress();
-                where += " and " + bound.getAddress().getHostAddress() + ":" + bound.getPort();
             }
-            LOG.info("NBD exports on {} (export name = device name)", where);
         } catch (IOException | RuntimeException e) {
             throw new StartupException("cannot serve NBD on " + socket + (config.nbdListen() == null ? ""
                     : " and " + config.nbdListen()) + ": " + e, e);
@@ -161,6 +157,12 @@ final class NbdServer {
     /** The NBD socket's path. */
     Path socket() {
         return socket;
+    }
+
+    /** Where the exports are served, for the start line: the socket, and the TCP address if any. */
+    String where() {
+        InetSocketAddress tcp = tcpAddress();
+        return socket + (tcp == null ? "" : " and " + tcp.getAddress().getHostAddress() + ":" + tcp.getPort());
     }
 
     /** The TCP port bound, or null without {@code --nbd-listen}. */
