@@ -101,11 +101,13 @@ final class NbdSession extends ChannelInboundHandlerAdapter implements IdleAware
     /** NBD_CMD_DISC received, or the device gone: answer what is in flight, then close. */
     private boolean ending;
     private boolean readingPaused;
+    /** An open, close or listing runs on the open executor for this connection. */
+    private boolean opening;
     private boolean releasedOnce;
 
     /**
      * @param refusal  why the peer may not use dmd, or null
-     * @param released called once, on the event loop, when the connection has closed and let go of its device
+     * @param released called once, on any thread, when the connection has closed and let go of its device
      */
     NbdSession(Shared shared, NbdDecoder decoder, String refusal, Runnable released) {
         this.shared = shared;
@@ -315,7 +317,8 @@ final class NbdSession extends ChannelInboundHandlerAdapter implements IdleAware
             return;
         }
         if (phase == Phase.CLOSED) {
-            closeLater(opened);
+            export = opened;
+            releaseIfDone();
             return;
         }
         DeviceIo deviceIo = opened.io();
@@ -359,6 +362,7 @@ final class NbdSession extends ChannelInboundHandlerAdapter implements IdleAware
     private <T> void offLoop(DmCall<T> call, BiConsumer<T, Throwable> then) {
         Phase before = phase;
         phase = Phase.OPENING;
+        opening = true;
         try {
             shared.opens().execute(() -> {
                 T value = null;
@@ -371,13 +375,16 @@ final class NbdSession extends ChannelInboundHandlerAdapter implements IdleAware
                 T result = value;
                 Throwable cause = failure;
                 ctx.executor().execute(() -> {
+                    opening = false;
                     if (phase == Phase.OPENING) {
                         phase = before;
                     }
                     then.accept(result, cause);
+                    releaseIfDone();
                 });
             });
         } catch (RejectedExecutionException e) {
+            opening = false;
             phase = before;
             then.accept(null, new DmException(Errno.EAGAIN, "dmd is stopping"));
         }
@@ -581,7 +588,11 @@ final class NbdSession extends ChannelInboundHandlerAdapter implements IdleAware
             return false;
         }
         if (p.failure == null) {
-            if (read) {
+            if (read && structured && p.length == 0) {
+                ByteBuf out = p.buffer.clear();
+                NbdReplies.none(out, p.cookie); // an OFFSET_DATA chunk carries at least one byte
+                ctx.write(out, ctx.voidPromise());
+            } else if (read) {
                 ByteBuf out = p.buffer;
                 int end = out.writerIndex() + (int) p.length;
                 out.writerIndex(0);
@@ -662,19 +673,32 @@ final class NbdSession extends ChannelInboundHandlerAdapter implements IdleAware
 
     /** Once the connection is closed and nothing is in flight, lets go of the device. */
     private void releaseIfDone() {
-        if (phase == Phase.CLOSED && inflightCount == 0 && !releasedOnce) {
+        if (phase == Phase.CLOSED && inflightCount == 0 && !opening && !releasedOnce) {
             release();
         }
     }
 
+    /** Closes the device off the event loop, then reports the connection released. */
     private void release() {
         releasedOnce = true;
         NbdExports.Export last = export;
         export = null;
-        if (last != null) {
-            closeLater(last);
+        if (last == null) {
+            released.run();
+            return;
         }
-        released.run();
+        Runnable close = () -> {
+            try {
+                last.close();
+            } finally {
+                released.run();
+            }
+        };
+        try {
+            shared.opens().execute(close);
+        } catch (RejectedExecutionException e) {
+            close.run();
+        }
     }
 
     /**

@@ -297,6 +297,10 @@ class NbdServerTest {
         assertEquals(0xFEEDFACECAFEL, chunk.cookie());
         assertEquals(0, ByteBuffer.wrap(chunk.payload()).getLong());
         assertArrayEquals(data, Arrays.copyOfRange(chunk.payload(), 8, chunk.payload().length));
+        c.request(0, NBD_CMD_READ, 3, 512, 0, null);
+        NbdWire.Chunk empty = c.chunk();
+        assertEquals(List.of(NBD_REPLY_FLAG_DONE, NBD_REPLY_TYPE_NONE, 3L, 0), List.of(empty.flags(), empty.type(),
+                empty.cookie(), empty.payload().length));
     }
 
     @Test
