@@ -40,7 +40,8 @@ final class Authoriser extends ChannelInboundHandlerAdapter {
         super.channelActive(ctx);
     }
 
-    private static PeerIdentity identify(EpollDomainSocketChannel channel) {
+    /** The peer's credentials at connect time, or null if they cannot be read. */
+    static PeerIdentity identify(EpollDomainSocketChannel channel) {
         try {
             PeerCredentials credentials = channel.peerCredentials();
             int[] gids = credentials.gids();

@@ -14,6 +14,7 @@ import io.netty.channel.unix.DomainSocketAddress;
 import io.netty.handler.codec.LengthFieldPrepender;
 import io.netty.util.concurrent.DefaultThreadFactory;
 import java.io.IOException;
+import java.net.InetSocketAddress;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -54,9 +55,12 @@ import org.slf4j.LoggerFactory;
  * </ol>
  * Outbound, {@link MessageEncoder} writes the JSON and a {@code LengthFieldPrepender} the length.
  *
+ * <p>The same event loops serve the {@link NbdServer}, started once the control socket is bound.
+ *
  * <p>Stopping ({@link #stop()}, idempotent, from any thread but an event loop): stop accepting and
- * remove the socket; let commands in progress finish for the grace period, then interrupt them;
- * close every connection (cancelling what waits, closing sessions); drop every device with a
+ * remove the sockets; let commands in progress finish for the grace period, then interrupt them;
+ * close every connection (cancelling what waits, closing sessions), the NBD connections once their
+ * requests have completed (or after the grace period), so that they let go of their devices; drop every device with a
  * forced core shutdown, saying how many and which; stop the event loops; release the socket lock.
  *
  * <p>Thread-safety: {@link #dispatchers} is a concurrent set; {@link #stopping} admits one stop;
@@ -85,6 +89,8 @@ public final class ControlServer {
     private final CompletableFuture<StopReport> stopped = new CompletableFuture<>();
     /** Set once when the socket is bound; volatile because a SHUTDOWN may stop the server from an event loop's thread. */
     private volatile Channel serverChannel;
+    /** Set once, after the control socket is bound; volatile for the same reason. */
+    private volatile NbdServer nbd;
 
     private ControlServer(DaemonConfig config, DeviceMapper mapper, ControlSocket socket) {
         this.config = config;
@@ -114,12 +120,14 @@ public final class ControlServer {
         ControlSocket socket = ControlSocket.claim(config.socket(), config.socketMode(), uid);
         ControlServer server = new ControlServer(config, mapper, socket);
         try {
-            server.bind(AccessPolicy.forDaemon(uid, config.allowedGroups()));
+            AccessPolicy policy = AccessPolicy.forDaemon(uid, config.allowedGroups());
+            server.bind(policy);
+            server.nbd = NbdServer.start(config, server.loops, new MapperExports(mapper), policy, server.idleCloser);
         } catch (StartupException | RuntimeException e) {
             server.release();
             throw e;
         }
-        LOG.info(Versions.startLine(socket.path(), TRANSPORT));
+        LOG.info(Versions.startLine(socket.path(), TRANSPORT, server.nbd.where()));
         return server;
     }
 
@@ -169,6 +177,16 @@ public final class ControlServer {
         return socket.path();
     }
 
+    /** The NBD server's Unix socket. */
+    public Path nbdSocket() {
+        return nbd.socket();
+    }
+
+    /** The NBD server's TCP address, or null without {@code --nbd-listen}. */
+    public InetSocketAddress nbdAddress() {
+        return nbd.tcpAddress();
+    }
+
     /** Completes when the server has stopped (after a SHUTDOWN, a signal, or {@link #stop()}). */
     public CompletableFuture<StopReport> stopped() {
         return stopped;
@@ -199,6 +217,7 @@ public final class ControlServer {
     private StopReport stopServing() {
         LOG.info("stopping: no longer accepting connections");
         serverChannel.close().syncUninterruptibly();
+        nbd.stopAccepting();
         socket.unlink();
         List<Dispatcher> open = List.copyOf(dispatchers);
         open.forEach(Dispatcher::drainLater);
@@ -209,6 +228,7 @@ public final class ControlServer {
             released.add(dispatcher.released());
         }
         await(CompletableFuture.allOf(released.toArray(CompletableFuture[]::new)), "closing the sessions");
+        nbd.closeConnections(config.shutdownGrace());
         closer.shutdown();
         List<String> dropped = dropDevices();
         release();
@@ -272,6 +292,9 @@ public final class ControlServer {
 
     /** Frees threads and the socket lock. */
     private void release() {
+        if (nbd != null) {
+            nbd.release();
+        }
         idleCloser.close();
         workers.shutdownNow();
         closer.shutdownNow();

@@ -76,7 +76,7 @@ final class ControlSocket implements AutoCloseable {
                 throw alreadyRunning(path);
             }
             try {
-                clearStaleSocket(path);
+                clearStaleSocket(path, "--socket");
             } catch (StartupException | IOException | RuntimeException e) {
                 lock.release();
                 channel.close();
@@ -166,7 +166,8 @@ final class ControlSocket implements AutoCloseable {
     }
 
     private static List<String> foreignEntries(Path dir, Path socket) throws IOException {
-        Set<Path> ours = Set.of(socket.getFileName(), lockPath(socket).getFileName());
+        Set<Path> ours = Set.of(socket.getFileName(), lockPath(socket).getFileName(),
+                Path.of(DaemonConfig.NBD_SOCKET_NAME));
         try (Stream<Path> entries = Files.list(dir)) {
             return entries.map(Path::getFileName).filter(name -> !ours.contains(name)).limit(3)
                     .map(Path::toString).collect(Collectors.toList());
@@ -181,8 +182,11 @@ final class ControlSocket implements AutoCloseable {
         }
     }
 
-    /** Under the daemon lock: a socket file nobody accepts on is left over from a daemon that died. */
-    private static void clearStaleSocket(Path socket) throws IOException, StartupException {
+    /**
+     * Under the daemon lock: a socket file nobody accepts on is left over from a daemon that died
+     * and is removed; {@code option} is the option that chose the path, for the error message.
+     */
+    static void clearStaleSocket(Path socket, String option) throws IOException, StartupException {
         int mode;
         try {
             mode = (Integer) Files.getAttribute(socket, "unix:mode", LinkOption.NOFOLLOW_LINKS);
@@ -190,7 +194,7 @@ final class ControlSocket implements AutoCloseable {
             return;
         }
         if ((mode & TYPE_MASK) != TYPE_SOCKET) {
-            throw new StartupException(socket + " exists and is not a socket; remove it or choose another --socket");
+            throw new StartupException(socket + " exists and is not a socket; remove it or choose another " + option);
         }
         SocketChannel probe;
         try {

@@ -1,5 +1,6 @@
 package org.dmd.daemon;
 
+import java.net.InetSocketAddress;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Objects;
@@ -18,10 +19,15 @@ import java.util.Set;
  * @param workQueue       commands accepted while every worker is busy; beyond that, EAGAIN
  * @param monitorBuffer   events held for a monitoring connection that does not keep up before they are dropped
  * @param shutdownGrace   how long a stop waits for commands in progress
+ * @param nbdSocket       the NBD server's Unix socket (default: {@code nbd.sock} beside the control socket)
+ * @param nbdListen       a loopback address and port the NBD server also listens on, or null
+ * @param nbdThreads      threads submitting NBD requests to the devices; 0: the event loops submit them
+ * @param nbdInflight     bytes of NBD requests in flight per connection above which it stops reading
  */
 public record DaemonConfig(Path socket, int socketMode, Set<Integer> allowedGroups, int maxFrame,
                            Duration idleTimeout, int workers, int workQueue, int monitorBuffer,
-                           Duration shutdownGrace) {
+                           Duration shutdownGrace, Path nbdSocket, InetSocketAddress nbdListen, int nbdThreads,
+                           long nbdInflight) {
 
     public static final int DEFAULT_SOCKET_MODE = 0600;
     public static final int DEFAULT_MAX_FRAME = 1 << 20;
@@ -30,6 +36,10 @@ public record DaemonConfig(Path socket, int socketMode, Set<Integer> allowedGrou
     public static final int DEFAULT_WORKERS = Math.max(4, 4 * Runtime.getRuntime().availableProcessors());
     public static final int DEFAULT_MONITOR_BUFFER = 1024;
     public static final Duration DEFAULT_SHUTDOWN_GRACE = Duration.ofSeconds(10);
+    public static final String NBD_SOCKET_NAME = "nbd.sock";
+    /** Requests read and write the loop files in the submitting thread: a few per core keep both cores busy. */
+    public static final int DEFAULT_NBD_THREADS = 4;
+    public static final long DEFAULT_NBD_INFLIGHT = 64L << 20;
     /** The smallest frame limit that still fits every request of a sane size. */
     public static final int MIN_MAX_FRAME = 4096;
 
@@ -51,6 +61,21 @@ public record DaemonConfig(Path socket, int socketMode, Set<Integer> allowedGrou
         if (shutdownGrace.isNegative()) {
             throw new IllegalArgumentException("shutdown grace must not be negative");
         }
+        Objects.requireNonNull(nbdSocket, "nbdSocket");
+        if (nbdSocket.toAbsolutePath().normalize().equals(socket.toAbsolutePath().normalize())) {
+            throw new IllegalArgumentException("the NBD socket and the control socket are both " + socket);
+        }
+        if (nbdListen != null && (nbdListen.isUnresolved() || !nbdListen.getAddress().isLoopbackAddress())) {
+            throw new IllegalArgumentException("--nbd-listen " + nbdListen.getHostString() + ": the TCP port has no peer "
+                    + "credentials to check, so only a loopback address is accepted");
+        }
+        if (nbdThreads < 0 || nbdThreads > 1024) {
+            throw new IllegalArgumentException("NBD threads must be 0 to 1024, not " + nbdThreads);
+        }
+        if (nbdInflight < NbdProtocol.MAX_PAYLOAD) {
+            throw new IllegalArgumentException("NBD bytes in flight must be at least one maximum payload ("
+                    + NbdProtocol.MAX_PAYLOAD + "), not " + nbdInflight);
+        }
     }
 
     public static Builder builder(Path socket) {
@@ -68,6 +93,10 @@ public record DaemonConfig(Path socket, int socketMode, Set<Integer> allowedGrou
         private Integer workQueue;
         private int monitorBuffer = DEFAULT_MONITOR_BUFFER;
         private Duration shutdownGrace = DEFAULT_SHUTDOWN_GRACE;
+        private Path nbdSocket;
+        private InetSocketAddress nbdListen;
+        private int nbdThreads = DEFAULT_NBD_THREADS;
+        private long nbdInflight = DEFAULT_NBD_INFLIGHT;
 
         private Builder(Path socket) {
             this.socket = socket;
@@ -114,9 +143,32 @@ public record DaemonConfig(Path socket, int socketMode, Set<Integer> allowedGrou
             return this;
         }
 
+        /** Defaults to {@value #NBD_SOCKET_NAME} in the control socket's directory. */
+        public Builder nbdSocket(Path path) {
+            this.nbdSocket = path;
+            return this;
+        }
+
+        public Builder nbdListen(InetSocketAddress address) {
+            this.nbdListen = address;
+            return this;
+        }
+
+        public Builder nbdThreads(int threads) {
+            this.nbdThreads = threads;
+            return this;
+        }
+
+        public Builder nbdInflight(long bytes) {
+            this.nbdInflight = bytes;
+            return this;
+        }
+
         public DaemonConfig build() {
             return new DaemonConfig(socket, socketMode, allowedGroups, maxFrame, idleTimeout, workers,
-                    workQueue != null ? workQueue : 4 * workers, monitorBuffer, shutdownGrace);
+                    workQueue != null ? workQueue : 4 * workers, monitorBuffer, shutdownGrace,
+                    nbdSocket != null ? nbdSocket : socket.resolveSibling(NBD_SOCKET_NAME), nbdListen, nbdThreads,
+                    nbdInflight);
         }
     }
 }

@@ -42,7 +42,7 @@ import org.slf4j.LoggerFactory;
  * server publishes the dispatcher (for {@link #drainLater()} and {@link #closeLater()}), and the
  * session before any command is handed to a worker.
  */
-final class Dispatcher extends ChannelInboundHandlerAdapter {
+final class Dispatcher extends ChannelInboundHandlerAdapter implements IdleAware {
 
     private static final Logger LOG = LoggerFactory.getLogger(Dispatcher.class);
     /** Frames read ahead of execution before the connection stops reading. */
@@ -88,7 +88,8 @@ final class Dispatcher extends ChannelInboundHandlerAdapter {
     }
 
     /** True if the connection waits for nothing: no request queued or executing, not monitoring. */
-    boolean isIdle() {
+    @Override
+    public boolean isIdle() {
         return !busy && queue.isEmpty() && monitor == null;
     }
 

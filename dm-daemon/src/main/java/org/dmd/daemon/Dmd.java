@@ -1,6 +1,7 @@
 package org.dmd.daemon;
 
 import com.sun.security.auth.module.UnixSystem;
+import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -67,6 +68,25 @@ public final class Dmd implements Callable<Integer> {
     @Option(names = "--workers", paramLabel = "N", description = "Threads executing commands (default: 4 per core, "
             + "at least 4: ${DEFAULT-VALUE}). When all are busy and 4 commands per worker wait, requests get EAGAIN.")
     private int workers = DaemonConfig.DEFAULT_WORKERS;
+
+    @Option(names = "--nbd-socket", paramLabel = "PATH", description = "The NBD server's Unix socket: every device "
+            + "with a live table is an export named like the device (default: nbd.sock beside the control socket).")
+    private Path nbdSocket;
+
+    @Option(names = "--nbd-listen", paramLabel = "HOST:PORT", converter = LoopbackPort.class,
+            description = "Also serve NBD on this loopback address and TCP port (e.g. 127.0.0.1:10809; port 0 picks "
+                    + "one). TCP has no peer credentials: every local user may connect.")
+    private InetSocketAddress nbdListen;
+
+    @Option(names = "--nbd-threads", paramLabel = "N", defaultValue = "" + DaemonConfig.DEFAULT_NBD_THREADS,
+            description = "Threads submitting NBD requests to the devices, which read and write the loop files in "
+                    + "that thread; 0 submits them from the event loops (default: ${DEFAULT-VALUE}).")
+    private int nbdThreads;
+
+    @Option(names = "--nbd-inflight", paramLabel = "BYTES", defaultValue = "64M", converter = ByteSize.class,
+            description = "Bytes of NBD requests in flight per connection above which dmd stops reading from it "
+                    + "until replies drain; K and M suffixes accepted (default: ${DEFAULT-VALUE}).")
+    private int nbdInflight;
 
     @Option(names = "--major", paramLabel = "MAJOR", defaultValue = "" + DeviceMapper.DEFAULT_MAJOR,
             description = "The block major of mapped devices (default: ${DEFAULT-VALUE}).")
@@ -137,6 +157,10 @@ public final class Dmd implements Callable<Integer> {
                 .maxFrame(maxFrame)
                 .idleTimeout(idleTimeout)
                 .workers(workers)
+                .nbdSocket(nbdSocket)
+                .nbdListen(nbdListen)
+                .nbdThreads(nbdThreads)
+                .nbdInflight(nbdInflight)
                 .build();
     }
 
@@ -224,6 +248,24 @@ public final class Dmd implements Callable<Integer> {
                 default:
                     return Duration.ofSeconds(amount);
             }
+        }
+    }
+
+    /** HOST:PORT, with HOST an IP address or a name resolved now ({@code [::1]:PORT} for IPv6). */
+    static final class LoopbackPort implements CommandLine.ITypeConverter<InetSocketAddress> {
+        private static final Pattern HOST_PORT = Pattern.compile("\\[?([^\\]]*?)\\]?:([0-9]{1,5})");
+
+        @Override
+        public InetSocketAddress convert(String value) {
+            Matcher m = HOST_PORT.matcher(value);
+            if (!m.matches() || m.group(1).isEmpty() || Integer.parseInt(m.group(2)) > 65535) {
+                throw new CommandLine.TypeConversionException("'" + value + "' is not an address like 127.0.0.1:10809");
+            }
+            InetSocketAddress address = new InetSocketAddress(m.group(1), Integer.parseInt(m.group(2)));
+            if (address.isUnresolved()) {
+                throw new CommandLine.TypeConversionException("cannot resolve '" + m.group(1) + "'");
+            }
+            return address;
         }
     }
 

@@ -15,7 +15,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Closes a connection that has sent nothing for the idle timeout, unless it is waiting for a
- * reply or monitoring events. A half-sent frame does not count as waiting.
+ * reply, monitoring events or holding a device open ({@link IdleAware}). A half-sent frame does
+ * not count as waiting.
  *
  * <p>The event loops keep no timer for this: a loop with a scheduled task arms a kernel timer
  * each time it waits for I/O, which on a VM adds 1.5 to 2 µs to every round trip. Instead
@@ -104,12 +105,13 @@ final class IdleCloser implements AutoCloseable {
             if (!ctx.channel().isActive() || System.nanoTime() - lastRead < timeoutNanos) {
                 return;
             }
-            Dispatcher dispatcher = ctx.pipeline().get(Dispatcher.class);
-            if (dispatcher == null || dispatcher.isIdle()) {
+            IdleAware connection = ctx.pipeline().get(IdleAware.class);
+            if (connection == null || connection.isIdle()) {
                 LOG.debug("closing idle connection {}", ctx.channel());
                 ctx.close();
             } else {
-                LOG.debug("connection {} is quiet but waits for a reply or monitors events: kept open", ctx.channel());
+                LOG.debug("connection {} is quiet but waits for a reply, monitors events or holds a device: kept open",
+                        ctx.channel());
             }
         }
     }

@@ -70,6 +70,29 @@ class DmdOptionsTest {
     }
 
     @Test
+    void nbdOptions() {
+        DaemonConfig defaults = parse("--socket", "/x/control.sock");
+        assertEquals(Path.of("/x/nbd.sock"), defaults.nbdSocket());
+        assertEquals(null, defaults.nbdListen());
+        assertEquals(DaemonConfig.DEFAULT_NBD_THREADS, defaults.nbdThreads());
+        assertEquals(64L << 20, defaults.nbdInflight());
+        DaemonConfig config = parse("--nbd-socket", "/y/n.sock", "--nbd-listen", "127.0.0.1:10809", "--nbd-threads", "0",
+                "--nbd-inflight", "48M");
+        assertEquals(Path.of("/y/n.sock"), config.nbdSocket());
+        assertEquals(new java.net.InetSocketAddress("127.0.0.1", 10809), config.nbdListen());
+        assertEquals(0, config.nbdThreads());
+        assertEquals(48L << 20, config.nbdInflight());
+        assertEquals(new java.net.InetSocketAddress("::1", 0), new Dmd.LoopbackPort().convert("[::1]:0"));
+        assertThrows(CommandLine.TypeConversionException.class, () -> new Dmd.LoopbackPort().convert("10809"));
+        assertThrows(CommandLine.TypeConversionException.class, () -> new Dmd.LoopbackPort().convert("host:99999"));
+        IllegalArgumentException open = assertThrows(IllegalArgumentException.class,
+                () -> parse("--nbd-listen", "0.0.0.0:10809"));
+        assertTrue(open.getMessage().contains("only a loopback address"), open.getMessage());
+        assertThrows(IllegalArgumentException.class, () -> parse("--nbd-inflight", "1M"));
+        assertThrows(IllegalArgumentException.class, () -> parse("--socket", "/x/s", "--nbd-socket", "/x/s"));
+    }
+
+    @Test
     void valueFormats() throws Exception {
         assertEquals(0600, new Dmd.OctalMode().convert("600"));
         assertEquals(1 << 20, new Dmd.ByteSize().convert("1M"));

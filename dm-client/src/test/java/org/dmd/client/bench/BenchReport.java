@@ -117,6 +117,7 @@ public final class BenchReport {
         scale();
         startup();
         moduleCoalescing();
+        nbd();
         return new Result(1, machine, figures);
     }
 
@@ -267,6 +268,28 @@ public final class BenchReport {
                 + "complete", Goal.ratioAtMost(2));
         moduleRounds("9b", null, "module-rounds-slow.json", "The same with dm-zero's init taking 50 ms "
                 + "(--module-faults dm-zero:delay=50ms)", null);
+    }
+
+    /**
+     * Figure 10: one file served over NBD by dmd (a linear table over a loop device), by nbdkit's
+     * file plugin and by qemu-nbd, each measured alone, rounds alternating; medians of the rounds.
+     */
+    private void nbd() throws IOException {
+        String[][] rows = {{"seq", "Sequential read through a linear target, `nbdcopy --no-extents URI null:`", "MiB/s"},
+            {"randread", "Random 4 KiB reads at queue depth 32, `fio --ioengine=nbd`", "IOPS"},
+            {"randwrite", "Random 4 KiB writes at queue depth 32, `fio --ioengine=nbd`", "IOPS"}};
+        char id = 'a';
+        for (String[] row : rows) {
+            if (!Files.exists(raw.resolve("nbd-" + row[0] + "-dmd.txt"))) {
+                return;
+            }
+            double[] dmd = numbers("nbd-" + row[0] + "-dmd.txt");
+            String note = "median of " + dmd.length + " rounds";
+            add("10" + id++, row[1], row[2], median(dmd), "nbdkit file plugin, same file",
+                    median(numbers("nbd-" + row[0] + "-nbdkit.txt")), Goal.ratioAtLeast(1), note);
+            add("10" + id++, row[1], row[2], median(dmd), "qemu-nbd, same file",
+                    median(numbers("nbd-" + row[0] + "-qemu-nbd.txt")), null, note);
+        }
     }
 
     /**

@@ -1,0 +1,13 @@
+package org.dmd.daemon;
+
+import io.netty.channel.ChannelHandler;
+
+/**
+ * A connection's handler that knows whether the connection waits for anything; {@link IdleCloser}
+ * asks it (on the connection's event loop) before closing a quiet connection.
+ */
+interface IdleAware extends ChannelHandler {
+
+    /** True if the connection may be closed for being quiet: it waits for no reply, no event, no device. */
+    boolean isIdle();
+}
