@@ -14,6 +14,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import org.dmd.client.DmClient;
 import org.dmd.core.control.DmFlag;
 import org.dmd.core.control.Replies;
@@ -120,12 +121,13 @@ class CrashRecoveryTest {
     /** The clients run until the daemon dies: killed with SIGKILL once enough requests were acknowledged. */
     private static void storm(RealDaemon daemon, List<Client> clients) throws Exception {
         CountDownLatch acked = new CountDownLatch(ACKED_BEFORE_KILL);
+        AtomicBoolean killed = new AtomicBoolean();
         ExecutorService pool = Executors.newFixedThreadPool(CLIENTS);
         try {
             List<Future<?>> running = new ArrayList<>();
             for (Client c : clients) {
                 DmClient connection = daemon.client();
-                running.add(pool.submit(() -> {
+                running.add(pool.submit((java.util.concurrent.Callable<Void>) () -> {
                     c.inFlight = null;
                     while (true) {
                         Op op = c.nextOp();
@@ -133,8 +135,11 @@ class CrashRecoveryTest {
                         try {
                             op.run(connection);
                         } catch (DmException e) {
-                            // The daemon died under it (no request of the storm fails otherwise): the outcome is unknown.
-                            return;
+                            if (!killed.get()) {
+                                throw new AssertionError("client " + c.id + ": " + op + " failed", e);
+                            }
+                            // The daemon died under it: the outcome is unknown.
+                            return null;
                         }
                         c.inFlight = null;
                         op.applyTo(c.model);
@@ -144,6 +149,7 @@ class CrashRecoveryTest {
             }
             assertTrue(acked.await(DaemonProcess.TIMEOUT.toSeconds(), TimeUnit.SECONDS), "the storm stalled");
             Process process = daemon.process().process();
+            killed.set(true);
             process.destroyForcibly();
             assertTrue(process.waitFor(DaemonProcess.TIMEOUT.toSeconds(), TimeUnit.SECONDS));
             assertEquals(137, process.exitValue(), "killed by SIGKILL");
@@ -181,6 +187,9 @@ class CrashRecoveryTest {
                 // It happened: from now on the model has it.
                 c.model.clear();
                 c.model.putAll(withInFlight);
+            } else if (c.inFlight != null) {
+                // It did not: the client sends it again.
+                c.next--;
             }
         }
     }
