@@ -35,6 +35,27 @@ final class EntryCodec {
     /** The most elements a decoded list or string may claim: more is corruption, not a big record. */
     private static final int MAX_COUNT = 1 << 24;
 
+    /** Each request type's components and canonical constructor, looked up once. */
+    private static final ClassValue<Shape> SHAPES = new ClassValue<>() {
+        @Override
+        protected Shape computeValue(Class<?> type) {
+            RecordComponent[] components = type.getRecordComponents();
+            Class<?>[] types = new Class<?>[components.length];
+            for (int i = 0; i < components.length; i++) {
+                types[i] = components[i].getType();
+                components[i].getAccessor().setAccessible(true);
+            }
+            try {
+                return new Shape(components, type.getDeclaredConstructor(types));
+            } catch (NoSuchMethodException e) {
+                throw new IllegalStateException(type + " has no canonical constructor", e);
+            }
+        }
+    };
+
+    private record Shape(RecordComponent[] components, Constructor<?> constructor) {
+    }
+
     private EntryCodec() {
     }
 
@@ -45,7 +66,7 @@ final class EntryCodec {
             Request request = entry.request();
             writeString(out, request == null ? null : Command.of(request).name());
             if (request != null) {
-                for (RecordComponent component : request.getClass().getRecordComponents()) {
+                for (RecordComponent component : SHAPES.get(request.getClass()).components()) {
                     writeValue(out, component, component.getAccessor().invoke(request));
                 }
             }
@@ -127,16 +148,13 @@ final class EntryCodec {
     }
 
     private static Request readRequest(DataInputStream in, Class<? extends Request> type) throws IOException {
-        RecordComponent[] components = type.getRecordComponents();
-        Object[] values = new Object[components.length];
-        Class<?>[] types = new Class<?>[components.length];
-        for (int i = 0; i < components.length; i++) {
-            types[i] = components[i].getType();
-            values[i] = readValue(in, components[i]);
+        Shape shape = SHAPES.get(type);
+        Object[] values = new Object[shape.components().length];
+        for (int i = 0; i < values.length; i++) {
+            values[i] = readValue(in, shape.components()[i]);
         }
         try {
-            Constructor<? extends Request> constructor = type.getDeclaredConstructor(types);
-            return constructor.newInstance(values);
+            return type.cast(shape.constructor().newInstance(values));
         } catch (ReflectiveOperationException e) {
             throw new IllegalStateException("cannot build a " + type.getSimpleName(), e);
         }
