@@ -269,11 +269,19 @@ public final class ControlServer {
         }
     }
 
-    /** The forced core shutdown: every device goes; the log says how many and which. */
+    /**
+     * The forced core shutdown: every device goes; the log says how many and which. With a state
+     * journal the devices are kept there for the next start instead (the core is closed unjournaled).
+     */
     private List<String> dropDevices() {
         List<String> names = new ArrayList<>();
         mapper.listDevices(new Requests.ListDevices(null, null, Set.of())).devices()
                 .forEach(device -> names.add(device.name()));
+        if (mapper.journal() != null) {
+            LOG.info("keeping {} device{} in the state directory", names.size(), names.size() == 1 ? "" : "s");
+            mapper.close();
+            return List.of();
+        }
         if (names.isEmpty()) {
             LOG.info("no devices to drop");
         } else {

@@ -14,6 +14,8 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.dmd.core.control.DeviceMapper;
 import org.dmd.core.errno.DmException;
+import org.dmd.core.journal.StateDirException;
+import org.dmd.core.journal.StateJournal;
 import org.dmd.core.module.ModuleFaults;
 import org.dmd.core.module.ModuleIndex;
 import org.dmd.core.module.ModulePolicy;
@@ -109,6 +111,11 @@ public final class Dmd implements Callable<Integer> {
                     + "keys delay=DURATION, errno=E, fail-after-register=E; e.g. dm-mirror:delay=2s.")
     private ModuleFaults moduleFaults = ModuleFaults.NONE;
 
+    @Option(names = "--state-dir", paramLabel = "DIR",
+            description = "Keep devices, tables, loop devices and loaded modules across restarts and crashes: every "
+                    + "change is journaled in DIR (fsync'd before its reply) and replayed at start. Off by default.")
+    private Path stateDir;
+
     @Option(names = {"-v", "--verbose"}, description = "Log at debug level.")
     private boolean verbose;
 
@@ -136,16 +143,41 @@ public final class Dmd implements Callable<Integer> {
         } catch (IllegalArgumentException e) {
             throw new ParameterException(spec.commandLine(), e.getMessage(), e);
         }
+        StateJournal journal = null;
+        if (stateDir != null) {
+            try {
+                journal = StateJournal.open(stateDir, mapper, StateJournal.Options.DEFAULT);
+            } catch (StateDirException e) {
+                log.error("cannot start: {}", e.getMessage());
+                mapper.close();
+                return 1;
+            }
+            StateJournal.Recovered recovered = journal.recovered();
+            log.info("state directory {}: replayed a snapshot of {} request(s) and {} journal record(s){}", stateDir,
+                    recovered.snapshotEntries(), recovered.records(),
+                    recovered.tornTail() ? "; dropped a torn last record (never acknowledged)" : "");
+        }
         ControlServer server;
         try {
             server = ControlServer.start(config, mapper);
         } catch (StartupException e) {
             log.error(e.getMessage());
             mapper.close();
+            if (journal != null) {
+                journal.close();
+            }
             return 1;
         }
-        Runtime.getRuntime().addShutdownHook(new Thread(server::stop, "dmd-signal"));
+        StateJournal opened = journal;
+        Runnable stop = () -> {
+            server.stop();
+            if (opened != null) {
+                opened.close();
+            }
+        };
+        Runtime.getRuntime().addShutdownHook(new Thread(stop, "dmd-signal"));
         server.stopped().join();
+        stop.run();
         return 0;
     }
 

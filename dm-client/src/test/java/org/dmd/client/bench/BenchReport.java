@@ -206,6 +206,19 @@ public final class BenchReport {
         List<JsonNode> runs = benchResults("lifecycles-socket");
         add("6", "create+remove over the socket, 8 clients", "/s", median(runs, all("perSecond")), null, null,
                 Goal.valueAtLeast(5000, "≥ 5,000/s"), failures(runs));
+        List<JsonNode> journaled = benchResults("journaled-lifecycles-socket");
+        if (!journaled.isEmpty()) {
+            add("6b", "create+remove over the socket, 8 clients, dmd --state-dir (each reply after its record's "
+                    + "fsync; group commit)", "/s", median(journaled, all("perSecond")),
+                    "the same without --state-dir (row 6)", median(runs, all("perSecond")),
+                    Goal.ratioAtLeast(0.5), "goal: within 2× of the journal-off rate" + failures(journaled));
+        }
+        List<JsonNode> tmpfs = benchResults("journaled-tmpfs-lifecycles-socket");
+        if (!tmpfs.isEmpty()) {
+            add("6c", "the same, state directory on tmpfs (fsync returns at once: the journal's cost without the "
+                    + "disk's)", "/s", median(tmpfs, all("perSecond")), "the same without --state-dir (row 6)",
+                    median(runs, all("perSecond")), null, failures(tmpfs).replaceFirst("^; ", ""));
+        }
     }
 
     private void scale() throws IOException {

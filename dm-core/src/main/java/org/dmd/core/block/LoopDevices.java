@@ -29,6 +29,14 @@ public final class LoopDevices {
 
     /** {@code losetup -f FILE}: the file must exist and be a regular file; its size is taken now. */
     public LoopDevice attach(Path file, boolean readOnly) throws DmException {
+        return attach(file, readOnly, -1);
+    }
+
+    /**
+     * {@code losetup /dev/loopN FILE}: as {@link #attach(Path, boolean)} at minor {@code wanted}
+     * (EBUSY if it is attached), or at the lowest free minor when {@code wanted} is negative.
+     */
+    public LoopDevice attach(Path file, boolean readOnly, int wanted) throws DmException {
         Path absolute = file.toAbsolutePath().normalize();
         BasicFileAttributes attributes;
         try {
@@ -48,9 +56,13 @@ public final class LoopDevices {
         long sectors = attributes.size() / 512;
         synchronized (this) {
             assert LockRank.LOOP.acquired();
-            int minor = 0;
-            while (attached.containsKey(minor)) {
+            int minor = Math.max(wanted, 0);
+            while (wanted < 0 && attached.containsKey(minor)) {
                 minor++;
+            }
+            if (attached.containsKey(minor)) {
+                assert LockRank.LOOP.released();
+                throw new DmException(Errno.EBUSY, "/dev/loop%d is already attached", minor);
             }
             LoopDevice loop = new LoopDevice(new DeviceNumber(LOOP_MAJOR, minor), absolute, sectors, readOnly);
             attached.put(minor, loop);

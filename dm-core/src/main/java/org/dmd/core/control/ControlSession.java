@@ -44,11 +44,14 @@ public final class ControlSession implements AutoCloseable {
     /**
      * Executes one request. Most commands complete before this returns (and may block briefly);
      * DEV_WAIT and UDEV_RELEASE_COOKIE complete later. Failures complete the future exceptionally
-     * with a {@link DmException}. MONITOR is the transport's to serve: ENOTTY here.
+     * with a {@link DmException}. MONITOR is the transport's to serve: ENOTTY here. With a state
+     * journal attached, the journal runs the request and a state change's reply waits for its record
+     * to be durable.
      */
     public CompletableFuture<Reply> execute(Request request) {
+        ChangeJournal journal = dm.journal();
         try {
-            return dispatch(request);
+            return journal == null ? dispatch(request) : journal.execute(request, () -> dispatch(request));
         } catch (DmException e) {
             return CompletableFuture.failedFuture(e);
         }

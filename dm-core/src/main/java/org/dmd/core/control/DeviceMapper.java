@@ -87,6 +87,8 @@ public final class DeviceMapper implements AutoCloseable {
     private final Modules modules;
     private final TableDevices tableDevices;
     private final TableFactory tables;
+    /** Set once, before the control socket accepts: the state journal, or null without --state-dir. */
+    private volatile ChangeJournal journal;
 
     private DeviceMapper(Builder builder) {
         this.major = builder.major;
@@ -207,6 +209,41 @@ public final class DeviceMapper implements AutoCloseable {
 
     Lifecycle lifecycle() {
         return lifecycle;
+    }
+
+    // ------------------------------------------------------------------ the state journal
+
+    /** The state journal every session sends its requests through, or null. */
+    public ChangeJournal journal() {
+        return journal;
+    }
+
+    /** Attaches the state journal (once, after its replay and before any session is opened). */
+    public void journalTo(ChangeJournal changes) {
+        if (journal != null) {
+            throw new IllegalStateException("a state journal is already attached");
+        }
+        this.journal = changes;
+    }
+
+    /** Replay: gives device {@code dev} (MAJ:MIN) the event number it had; ENXIO if there is no such device. */
+    public void restoreEventNr(String dev, long eventNr) throws DmException {
+        try (DeviceRef ref = index.find(null, null, dev)) {
+            ref.device().restoreEventNr(eventNr);
+        }
+    }
+
+    /** Replay: the global event counter as it was. */
+    public void restoreGlobalEventNr(long eventNr) {
+        globalEvents.set(eventNr);
+    }
+
+    /** Replay: {@code losetup /dev/loopN FILE}, the loop device at the minor it had (EBUSY if taken). */
+    public Replies.LoopInfo loopAttachAt(int minor, Requests.LoopAttach request) throws DmException {
+        if (minor < 0 || minor > DeviceNumber.MAX_MINOR) {
+            throw new DmException(Errno.EINVAL, "loop minor %d is outside 0..%d", minor, DeviceNumber.MAX_MINOR);
+        }
+        return loopInfo(attachLoop(request, minor), 0);
     }
 
     // ------------------------------------------------------------------ VERSION, LIST_DEVICES
@@ -710,16 +747,18 @@ public final class DeviceMapper implements AutoCloseable {
 
     /** {@code losetup -f FILE}. */
     public Replies.LoopInfo loopAttach(Requests.LoopAttach request) throws DmException {
+        return loopInfo(attachLoop(request, -1), 0);
+    }
+
+    private LoopDevice attachLoop(Requests.LoopAttach request, int minor) throws DmException {
         if (request.file() == null || request.file().isEmpty()) {
             throw new DmException(Errno.EINVAL, "LOOP_ATTACH needs a file");
         }
-        LoopDevice loop;
         try {
-            loop = loops.attach(Path.of(request.file()), request.readOnly());
+            return loops.attach(Path.of(request.file()), request.readOnly(), minor);
         } catch (InvalidPathException e) {
             throw new DmException(Errno.EINVAL, "'%s' is not a valid path", request.file());
         }
-        return loopInfo(loop, 0);
     }
 
     /** {@code losetup -d /dev/loopN}: EBUSY while a table holds it. */

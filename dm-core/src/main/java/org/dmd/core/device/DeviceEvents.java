@@ -35,6 +35,15 @@ final class DeviceEvents {
         return eventNr;
     }
 
+    /** Sets the event number a replayed device had (the state journal's replay; nobody waits yet). */
+    void restore(long value) {
+        synchronized (this) {
+            assert LockRank.EVENT_WAITERS.acquired();
+            eventNr = value & U32;
+            assert LockRank.EVENT_WAITERS.released();
+        }
+    }
+
     /** A table event of the live table: next event number, waiters woken, global counter advanced. */
     void raise() {
         List<CompletableFuture<Void>> woken;

@@ -111,6 +111,11 @@ public final class MappedDevice extends MinorTable.Entry {
         return events.eventNr();
     }
 
+    /** Sets the event number this device had before a restart (the state journal's replay). */
+    public void restoreEventNr(long eventNr) {
+        events.restore(eventNr);
+    }
+
     public Geometry geometry() {
         return geometry;
     }
