@@ -73,6 +73,10 @@ public final class DmClient implements AutoCloseable {
             exchange.unlock();
         }
         Object replyId = reply.get("id");
+        if (replyId == null && reply.get("errno") instanceof Long errno && errno != 0) {
+            // The daemon's answer to the connection rather than to a frame: EACCES for a peer it does not serve.
+            return WireCodec.reply(reply, type);
+        }
         if (!(replyId instanceof Long n) || n != id) {
             // Only a reply to an unusable frame carries id null; ours are well formed, so say what came back.
             throw new ConnectionException(Errno.EPROTO, "dmd answered request %d with id %s: %s", id, replyId,

@@ -1,19 +1,25 @@
 package org.dmd.daemon;
 
+import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
-import io.netty.channel.unix.PeerCredentials;
-import io.netty.channel.epoll.EpollDomainSocketChannel;
+import io.netty.util.ReferenceCountUtil;
 import java.io.IOException;
-import org.dmd.core.errno.DmException;
 import org.dmd.core.errno.Errno;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Decides once, when the connection opens, whether its peer may talk (peer credentials are those
- * of connect time); an unauthorised peer's every request is answered EACCES, as the kernel's
- * ioctl is, and never reaches the session. Frames refused for their form pass unchanged.
+ * Decides once, when the connection opens, whether its peer may talk, before any of its bytes is
+ * decoded: as {@code dm-ioctl.c: ctl_ioctl} checks CAP_SYS_ADMIN before {@code copy_params} reads
+ * anything from user space. It sits in front of the frame and request decoders.
+ *
+ * <p>An allowed peer: the authoriser removes itself from the pipeline and the connection goes on
+ * as if it had never been there. A refused peer (or one whose credentials cannot be read) is sent
+ * one EACCES reply with {@code id} null at once and its connection never becomes active past this
+ * handler: no session is opened, and whatever it sends is released unread; its first bytes close
+ * the connection (they were the request the EACCES answers), and a peer that sends nothing is
+ * closed by the idle timeout like any idle connection.
  *
  * <p>Per connection; confined to its event loop.
  */
@@ -22,42 +28,40 @@ final class Authoriser extends ChannelInboundHandlerAdapter {
     private static final Logger LOG = LoggerFactory.getLogger(Authoriser.class);
 
     private final AccessPolicy policy;
-    /** Null until the connection is active; then the reason requests are refused, or none if allowed. */
-    private DmException refusal;
+    private final CredentialSource credentials;
 
-    Authoriser(AccessPolicy policy) {
+    Authoriser(AccessPolicy policy, CredentialSource credentials) {
         this.policy = policy;
+        this.credentials = credentials;
     }
 
     @Override
-    public void channelActive(ChannelHandlerContext ctx) throws Exception {
-        PeerIdentity peer = identify((EpollDomainSocketChannel) ctx.channel());
-        if (peer == null || !policy.permits(peer)) {
-            refusal = new DmException(Errno.EACCES, "%s may not use dmd: it serves %s",
-                    peer == null ? "a peer of unknown identity" : "uid " + peer.uid(), policy.describe());
-            LOG.debug("refusing {}: not authorised", peer);
+    public void channelActive(ChannelHandlerContext ctx) {
+        PeerIdentity peer = identify(credentials, ctx.channel());
+        if (peer != null && policy.permits(peer)) {
+            ctx.pipeline().remove(this);
+            ctx.fireChannelActive();
+            return;
         }
-        super.channelActive(ctx);
+        LOG.debug("refusing {} on {}: not authorised", peer, ctx.channel());
+        ctx.writeAndFlush(new Outbound.Failure(null, Errno.EACCES, String.format("%s may not use dmd: it serves %s",
+                peer == null ? "a peer of unknown identity" : "uid " + peer.uid(), policy.describe())));
     }
 
-    /** The peer's credentials at connect time, or null if they cannot be read. */
-    static PeerIdentity identify(EpollDomainSocketChannel channel) {
+    /** The peer of {@code channel} as {@code source} reads it, or null if it cannot be read. */
+    static PeerIdentity identify(CredentialSource source, Channel channel) {
         try {
-            PeerCredentials credentials = channel.peerCredentials();
-            int[] gids = credentials.gids();
-            return new PeerIdentity(credentials.pid(), credentials.uid(), gids.length > 0 ? gids[0] : -1);
+            return source.identify(channel);
         } catch (IOException e) {
             LOG.debug("cannot read the peer credentials of {}", channel, e);
             return null;
         }
     }
 
+    /** Only a refused peer's bytes get here (an allowed peer's go past a removed handler): dropped unread. */
     @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
-        if (refusal != null && msg instanceof Inbound.Call call) {
-            ctx.fireChannelRead(new Inbound.Refused(call.id(), refusal, false));
-        } else {
-            ctx.fireChannelRead(msg);
-        }
+        ReferenceCountUtil.release(msg);
+        ctx.close();
     }
 }

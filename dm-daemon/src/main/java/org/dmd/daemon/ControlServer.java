@@ -5,7 +5,9 @@ import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoopGroup;
+import io.netty.channel.WriteBufferWaterMark;
 import io.netty.channel.epoll.Epoll;
 import io.netty.channel.epoll.EpollDomainSocketChannel;
 import io.netty.channel.epoll.EpollEventLoopGroup;
@@ -45,12 +47,15 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Each connection gets a pipeline of small handlers; inbound, in order:
  * <ol>
- * <li>{@link IdleCloser}: notes reads, so that a quiet connection that waits for nothing is closed;</li>
+ * <li>{@link Authoriser}: reads the peer's credentials at accept; an allowed peer's connection goes on without
+ * it, a refused one gets EACCES and none of its bytes is decoded;</li>
  * <li>{@link FrameDecoder}: length-prefixed frames, bounded;</li>
+ * <li>{@link IdleCloser}: notes complete frames, so that a connection that sends no request (a trickle of
+ * bytes included) and waits for nothing, or whose peer takes no reply, is closed;</li>
  * <li>{@link RequestDecoder}: JSON to a request, or the error it deserves;</li>
- * <li>{@link Authoriser}: EACCES for a peer that may not talk;</li>
  * <li>{@link Dispatcher}: executes in order on the worker pool (DEV_STATUS on the event loop), streams events
- * after MONITOR;</li>
+ * after MONITOR; reads no further ahead than {@value Dispatcher#READ_AHEAD} requests, and none while the
+ * peer does not take its replies;</li>
  * <li>{@link PipelineEnd}: whatever went wrong ends that connection only.</li>
  * </ol>
  * Outbound, {@link MessageEncoder} writes the JSON and a {@code LengthFieldPrepender} the length.
@@ -72,6 +77,11 @@ public final class ControlServer {
     private static final String TRANSPORT = "epoll";
     /** How long interrupted commands get to give up before the stop goes on without them. */
     private static final Duration INTERRUPTED_GRACE = Duration.ofSeconds(1);
+    /**
+     * Replies (and events) a connection may have waiting for its peer: over 64 KiB the channel is
+     * not writable, and the dispatcher reads no further request until it is back under 32 KiB.
+     */
+    static final WriteBufferWaterMark OUTBOUND_WATER_MARK = new WriteBufferWaterMark(32 * 1024, 64 * 1024);
 
     /** What a stop did. */
     public record StopReport(List<String> droppedDevices) {
@@ -142,17 +152,18 @@ public final class ControlServer {
         ServerBootstrap bootstrap = new ServerBootstrap()
                 .group(loops)
                 .channel(EpollServerDomainSocketChannel.class)
+                .childOption(ChannelOption.WRITE_BUFFER_WATER_MARK, OUTBOUND_WATER_MARK)
                 .childHandler(new ChannelInitializer<EpollDomainSocketChannel>() {
                     @Override
                     protected void initChannel(EpollDomainSocketChannel channel) {
                         Dispatcher dispatcher = new Dispatcher(services);
                         channel.pipeline()
-                                .addLast("idle", idleCloser.newConnection())
                                 .addLast("frame-encoder", new LengthFieldPrepender(FrameDecoder.LENGTH_BYTES))
-                                .addLast("frame-decoder", new FrameDecoder(config.maxFrame()))
                                 .addLast("message-encoder", messageEncoder)
+                                .addLast("authoriser", new Authoriser(policy, CredentialSource.SO_PEERCRED))
+                                .addLast("frame-decoder", new FrameDecoder(config.maxFrame()))
+                                .addLast("idle", idleCloser.newConnection())
                                 .addLast("request-decoder", requestDecoder)
-                                .addLast("authoriser", new Authoriser(policy))
                                 .addLast("dispatcher", dispatcher)
                                 .addLast("end", end);
                         dispatchers.add(dispatcher);

@@ -1,5 +1,6 @@
 package org.dmd.daemon;
 
+import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.util.ReferenceCountUtil;
@@ -77,6 +78,10 @@ final class Dispatcher extends ChannelInboundHandlerAdapter implements IdleAware
     /** The running command's future, published by the worker. */
     private volatile CompletableFuture<Reply> result;
     private volatile boolean closed;
+    /** Replies handed to the channel and not yet all taken by the socket. */
+    private int unwritten;
+    /** System.nanoTime() when the socket last took a reply, or when a reply became pending while none was. */
+    private long writeProgress;
 
     Dispatcher(Services services) {
         this.services = services;
@@ -91,6 +96,27 @@ final class Dispatcher extends ChannelInboundHandlerAdapter implements IdleAware
     @Override
     public boolean isIdle() {
         return !busy && queue.isEmpty() && monitor == null;
+    }
+
+    /**
+     * How long replies have been pending without the socket taking one (the peer does not read),
+     * in nanoseconds up to {@code now}; 0 when no reply is pending. Event stream writes of a
+     * monitoring connection do not count: its backlog is bounded and drops events instead.
+     */
+    @Override
+    public long replyStalledFor(long now) {
+        return unwritten == 0 ? 0 : now - writeProgress;
+    }
+
+    /** Writes a reply, keeping count of what the socket has not taken yet. */
+    private ChannelFuture reply(Outbound out) {
+        if (unwritten++ == 0) {
+            writeProgress = System.nanoTime();
+        }
+        return ctx.writeAndFlush(out).addListener(done -> {
+            unwritten--;
+            writeProgress = System.nanoTime();
+        });
     }
 
     @Override
@@ -122,6 +148,9 @@ final class Dispatcher extends ChannelInboundHandlerAdapter implements IdleAware
         if (monitor != null) {
             monitor.drain();
         }
+        if (ctx.channel().isWritable()) {
+            pump();
+        }
         ctx.fireChannelWritabilityChanged();
     }
 
@@ -138,7 +167,11 @@ final class Dispatcher extends ChannelInboundHandlerAdapter implements IdleAware
         ctx.close();
     }
 
-    /** Answers queued frames until a command must execute. */
+    /**
+     * Answers queued frames until a command must execute, or until the channel's outbound buffer is
+     * over its high water mark: a peer that sends without reading its replies is then read no
+     * further (so what it costs stays bounded) until it has taken them.
+     */
     private void pump() {
         if (pumping) {
             return;
@@ -146,6 +179,10 @@ final class Dispatcher extends ChannelInboundHandlerAdapter implements IdleAware
         pumping = true;
         try {
             while (!busy && !draining && !ending && !closed) {
+                if (!ctx.channel().isWritable()) {
+                    ctx.channel().config().setAutoRead(false);
+                    return;
+                }
                 Inbound next = queue.poll();
                 if (next == null) {
                     ctx.channel().config().setAutoRead(true);
@@ -154,7 +191,7 @@ final class Dispatcher extends ChannelInboundHandlerAdapter implements IdleAware
                 if (next instanceof Inbound.Refused refused) {
                     refuse(refused);
                 } else if (monitor != null) {
-                    ctx.writeAndFlush(new Outbound.Failure(((Inbound.Call) next).id(), Errno.EINVAL,
+                    reply(new Outbound.Failure(((Inbound.Call) next).id(), Errno.EINVAL,
                             "this connection is monitoring events and takes no further requests; use another"));
                 } else {
                     start((Inbound.Call) next);
@@ -170,15 +207,15 @@ final class Dispatcher extends ChannelInboundHandlerAdapter implements IdleAware
         if (refused.closeAfter()) {
             ending = true;
             queue.clear();
-            ctx.writeAndFlush(failure).addListener(written -> ctx.close());
+            reply(failure).addListener(written -> ctx.close());
         } else {
-            ctx.writeAndFlush(failure);
+            reply(failure);
         }
     }
 
     private void start(Inbound.Call call) {
         if (call.request() instanceof Requests.Monitor request) {
-            ctx.writeAndFlush(new Outbound.Answer(call.id(), new Replies.Subscribed()));
+            reply(new Outbound.Answer(call.id(), new Replies.Subscribed()));
             monitor = new MonitorSubscription(ctx, request.kernelMessages(), services.monitorBuffer());
             monitor.start(services.mapper().events());
             return;
@@ -192,7 +229,7 @@ final class Dispatcher extends ChannelInboundHandlerAdapter implements IdleAware
             task = services.workers().submit(() -> execute(call));
         } catch (RejectedExecutionException e) {
             busy = false;
-            ctx.writeAndFlush(new Outbound.Failure(call.id(), Errno.EAGAIN,
+            reply(new Outbound.Failure(call.id(), Errno.EAGAIN,
                     services.workers().isShutdown() ? "dmd is stopping" : services.busyMessage()));
         }
     }
@@ -232,7 +269,7 @@ final class Dispatcher extends ChannelInboundHandlerAdapter implements IdleAware
         }
         Outbound out = failure == null ? new Outbound.Answer(call.id(), reply) : failure(call, failure);
         boolean stopDaemon = failure == null && call.command() == Command.SHUTDOWN;
-        ctx.writeAndFlush(out).addListener(written -> {
+        reply(out).addListener(written -> {
             busy = false;
             if (stopDaemon) {
                 services.stopRequested().run();

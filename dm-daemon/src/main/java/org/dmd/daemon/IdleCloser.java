@@ -14,9 +14,12 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Closes a connection that has sent nothing for the idle timeout, unless it is waiting for a
- * reply, monitoring events or holding a device open ({@link IdleAware}). A half-sent frame does
- * not count as waiting.
+ * Closes a connection that has sent no complete frame for the idle timeout, unless it is waiting
+ * for a reply, monitoring events or holding a device open ({@link IdleAware}); and one whose peer has taken none of a pending reply's bytes
+ * for the idle timeout, whatever it waits for. A half-sent frame does not count as activity, so a
+ * peer that trickles bytes (one a second, say) without finishing a frame is closed like a silent
+ * one, and one that sends requests but never reads its replies, which the {@link Dispatcher}
+ * stops reading from, is closed rather than kept forever.
  *
  * <p>The event loops keep no timer for this: a loop with a scheduled task arms a kernel timer
  * each time it waits for I/O, which on a VM adds 1.5 to 2 µs to every round trip. Instead
@@ -46,7 +49,7 @@ final class IdleCloser implements AutoCloseable {
         sweeper.scheduleWithFixedDelay(this::sweep, period, period, TimeUnit.NANOSECONDS);
     }
 
-    /** The first handler of a new connection's pipeline: it notes when the connection last read. */
+    /** The handler after a connection's frame decoder: it notes when the connection last sent a whole frame. */
     ChannelInboundHandlerAdapter newConnection() {
         return new Connection();
     }
@@ -66,30 +69,32 @@ final class IdleCloser implements AutoCloseable {
         sweeper.shutdownNow();
     }
 
-    /** One connection's reads; everything but {@link #lastRead} is confined to its event loop. */
+    /**
+     * One connection's frames; everything but {@link #lastRead} is confined to its event loop. It
+     * counts from the moment it is added to the pipeline (at accept), not from channelActive, which
+     * the {@link Authoriser} does not pass on for a refused peer: that one is closed when idle too.
+     */
     private final class Connection extends ChannelInboundHandlerAdapter {
-        /** System.nanoTime() at the last read (or at connect). */
+        /** System.nanoTime() at the last complete frame (or at accept). */
         private volatile long lastRead;
         private ChannelHandlerContext ctx;
 
         @Override
-        public void channelActive(ChannelHandlerContext ctx) {
+        public void handlerAdded(ChannelHandlerContext ctx) {
             this.ctx = ctx;
             lastRead = System.nanoTime();
             connections.add(this);
-            ctx.fireChannelActive();
         }
 
         @Override
-        public void channelReadComplete(ChannelHandlerContext ctx) {
+        public void channelRead(ChannelHandlerContext ctx, Object msg) {
             lastRead = System.nanoTime();
-            ctx.fireChannelReadComplete();
+            ctx.fireChannelRead(msg);
         }
 
         @Override
-        public void channelInactive(ChannelHandlerContext ctx) {
+        public void handlerRemoved(ChannelHandlerContext ctx) {
             connections.remove(this);
-            ctx.fireChannelInactive();
         }
 
         /** From the sweeper. */
@@ -102,12 +107,16 @@ final class IdleCloser implements AutoCloseable {
         }
 
         private void closeIfIdle() {
-            if (!ctx.channel().isActive() || System.nanoTime() - lastRead < timeoutNanos) {
+            long now = System.nanoTime();
+            if (!ctx.channel().isActive() || now - lastRead < timeoutNanos) {
                 return;
             }
             IdleAware connection = ctx.pipeline().get(IdleAware.class);
             if (connection == null || connection.isIdle()) {
                 LOG.debug("closing idle connection {}", ctx.channel());
+                ctx.close();
+            } else if (connection.replyStalledFor(now) >= timeoutNanos) {
+                LOG.debug("closing {}: its peer has taken no reply for {} ns", ctx.channel(), timeoutNanos);
                 ctx.close();
             } else {
                 LOG.debug("connection {} is quiet but waits for a reply, monitors events or holds a device: kept open",

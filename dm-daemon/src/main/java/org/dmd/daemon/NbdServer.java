@@ -6,7 +6,6 @@ import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.WriteBufferWaterMark;
-import io.netty.channel.epoll.EpollDomainSocketChannel;
 import io.netty.channel.epoll.EpollServerDomainSocketChannel;
 import io.netty.channel.epoll.EpollServerSocketChannel;
 import io.netty.channel.group.ChannelGroup;
@@ -131,7 +130,7 @@ final class NbdServer {
                     protected void initChannel(Channel channel) {
                         String refusal = null;
                         if (unix) {
-                            PeerIdentity peer = Authoriser.identify((EpollDomainSocketChannel) channel);
+                            PeerIdentity peer = Authoriser.identify(CredentialSource.SO_PEERCRED, channel);
                             if (peer == null || !shared.policy().permits(peer)) {
                                 refusal = (peer == null ? "a peer of unknown identity" : "uid " + peer.uid())
                                         + " may not use dmd: it serves " + shared.policy().describe();

@@ -86,7 +86,10 @@ class AuthorisationTest {
 
     // ------------------------------------------------------------------ a real peer of another uid
 
-    /** A JDK-only client, run by the source launcher as another user: sends three requests, prints each reply. */
+    /**
+     * A JDK-only client, run by the source launcher as another user: sends three requests, one at a
+     * time, and prints each reply; it stops quietly when the daemon closes the connection.
+     */
     private static final String PROBE = """
             import java.net.UnixDomainSocketAddress;
             import java.nio.ByteBuffer;
@@ -104,11 +107,13 @@ class AuthorisationTest {
                             ByteBuffer out = ByteBuffer.allocate(4 + bytes.length).putInt(bytes.length).put(bytes).flip();
                             while (out.hasRemaining()) s.write(out);
                             ByteBuffer length = ByteBuffer.allocate(4);
-                            while (length.hasRemaining()) if (s.read(length) < 0) throw new IllegalStateException("closed");
+                            while (length.hasRemaining()) if (s.read(length) < 0) return;
                             ByteBuffer reply = ByteBuffer.allocate(length.flip().getInt());
-                            while (reply.hasRemaining()) if (s.read(reply) < 0) throw new IllegalStateException("closed");
+                            while (reply.hasRemaining()) if (s.read(reply) < 0) return;
                             System.out.println(new String(reply.array(), StandardCharsets.UTF_8));
                         }
+                    } catch (java.io.IOException closed) {
+                        // The daemon closed the connection (a refused peer's first request closes it).
                     }
                 }
             }
@@ -143,17 +148,15 @@ class AuthorisationTest {
     }
 
     @Test
-    void anotherUidGetsEaccesOnEveryRequest() throws Exception {
+    void anotherUidGetsOneEaccesAndIsClosed() throws Exception {
         try (TestDaemon daemon = openDaemon(Set.of())) {
             List<JsonNode> replies = probeAsNobody(daemon.socket());
-            assertEquals(3, replies.size(), replies::toString);
-            for (int i = 0; i < 3; i++) {
-                JsonNode reply = replies.get(i);
-                assertEquals(i + 1, reply.get("id").asInt(), reply::toString);
-                assertEquals("EACCES", reply.get("error").asText(), reply::toString);
-                assertEquals(13, reply.get("errno").asInt());
-                assertEquals("uid 65534 may not use dmd: it serves uid 0", reply.get("message").asText());
-            }
+            assertEquals(1, replies.size(), replies::toString);
+            JsonNode reply = replies.get(0);
+            assertTrue(reply.get("id").isNull(), reply::toString);
+            assertEquals("EACCES", reply.get("error").asText(), reply::toString);
+            assertEquals(13, reply.get("errno").asInt());
+            assertEquals("uid 65534 may not use dmd: it serves uid 0", reply.get("message").asText());
             assertEquals(List.of(), daemon.mapper.listDevices(new org.dmd.core.control.Requests.ListDevices(null,
                     null, Set.of())).devices());
             daemon.client().ok("VERSION");
