@@ -109,7 +109,7 @@ final class Dispatcher extends ChannelInboundHandlerAdapter implements IdleAware
     }
 
     /** Writes a reply, keeping count of what the socket has not taken yet. */
-    private ChannelFuture reply(Outbound out) {
+    private ChannelFuture reply(Object out) {
         if (unwritten++ == 0) {
             writeProgress = System.nanoTime();
         }
@@ -190,6 +190,8 @@ final class Dispatcher extends ChannelInboundHandlerAdapter implements IdleAware
                 }
                 if (next instanceof Inbound.Refused refused) {
                     refuse(refused);
+                } else if (next instanceof Inbound.Local local) {
+                    reply(local.answer().get());
                 } else if (monitor != null) {
                     reply(new Outbound.Failure(((Inbound.Call) next).id(), Errno.EINVAL,
                             "this connection is monitoring events and takes no further requests; use another"));
