@@ -16,7 +16,9 @@ import org.dmd.core.control.Requests.Request;
  *                    header-only commands; the result area is what lies between 312 and it
  * @param flags       the flags word as sent, unknown bits included (they are echoed)
  * @param coreMessage TARGET_MSG only: the message is for device-mapper core ({@code @...}), which needs no table
+ * @param sentSize    the bytes the caller sent: with DM_SECURE_DATA_FLAG the kernel zero-fills the caller's
+ *                    buffer after reading it, so a reply covers all of them
  */
 public record IoctlCall(Command command, Request request, ByteBuffer work, int inputSize, int flags,
-                        boolean coreMessage) {
+                        boolean coreMessage, int sentSize) {
 }

@@ -45,7 +45,7 @@ public final class IoctlReplies {
         if (reply instanceof Replies.DriverVersion || reply instanceof Replies.RemoveAllDone
                 || reply instanceof Replies.Done) {
             // VERSION writes the triple only; REMOVE_ALL and DEV_SET_GEOMETRY set data_size to 0.
-            return prefix(w, DmIoctl.VERSION_BYTES);
+            return prefix(call, DmIoctl.VERSION_BYTES);
         }
         w.putInt(DmIoctl.DATA_SIZE, DmIoctl.MIN_DATA_SIZE);
         int flags = call.flags() & ~OUTPUT_ONLY;
@@ -75,18 +75,26 @@ public final class IoctlReplies {
             }
         } else if (reply instanceof Replies.MessageOutput message) {
             if (!message.device().flags().contains(DmFlag.ACTIVE_PRESENT) && !call.coreMessage()) {
-                return prefix(w, 0);
+                return prefix(call, 0);
             }
             statusFill(w, call, message.device());
             message(w, message.output(), avail);
         } else {
             throw new IllegalArgumentException(reply.getClass().getSimpleName() + " is not a dm-ioctl reply");
         }
-        return prefix(w, w.getInt(DmIoctl.DATA_SIZE));
+        return prefix(call, w.getInt(DmIoctl.DATA_SIZE));
     }
 
-    private static ByteBuffer prefix(ByteBuffer w, int length) {
-        return w.duplicate().position(0).limit(length).slice().order(w.order());
+    private static ByteBuffer prefix(IoctlCall call, int length) {
+        ByteBuffer w = call.work();
+        if ((call.flags() & DmFlag.SECURE_DATA.bit()) == 0 || length == 0) {
+            return w.duplicate().position(0).limit(length).slice().order(w.order());
+        }
+        // dm-ioctl.c: copy_params wiped the caller's buffer after reading it; the reply is copied over the zeros.
+        byte[] wiped = new byte[Math.max(length, call.sentSize())];
+        w.get(0, wiped, 0, length);
+        java.util.Arrays.fill(w.array(), (byte) 0);
+        return ByteBuffer.wrap(wiped).order(w.order());
     }
 
     /** The flags as sent with the named bits replaced by the core's (dmd drops unnamed bits; the kernel echoes them). */

@@ -58,7 +58,7 @@ public final class IoctlRequests {
         Command command = command(number);
         if (command == Command.VERSION) {
             return new IoctlCall(command, new Requests.Version(), DmIoctl.view(Arrays.copyOf(buffer,
-                    DmIoctl.VERSION_BYTES)), 0, 0, false);
+                    DmIoctl.VERSION_BYTES)), 0, 0, false, buffer.length);
         }
         if (buffer.length < DmIoctl.MIN_DATA_SIZE) {
             throw new DmException(Errno.EINVAL, "the buffer is %d bytes, shorter than struct dm_ioctl (%d)",
@@ -82,7 +82,8 @@ public final class IoctlRequests {
         Request request = request(command, header, work, inputSize);
         boolean coreMessage = request instanceof Requests.TargetMsg msg && msg.message() != null
                 && msg.message().stripLeading().startsWith("@");
-        return new IoctlCall(command, request, work, inputSize, header.flags(), coreMessage);
+        return new IoctlCall(command, request, work, inputSize, header.flags(), coreMessage,
+                (int) Math.min(dataSize, buffer.length));
     }
 
     /** dm-ioctl.c: check_version: the major must be 4, the minor no newer than dmd's. */
