@@ -36,6 +36,8 @@ public final class IoctlRequests {
     /** dm-table.c: dm_table_create refuses more targets than this with EOVERFLOW. */
     static final long MAX_TARGETS = 1L << 20;
     private static final int KNOWN_FLAGS = DmFlag.mask(EnumSet.allOf(DmFlag.class));
+    /** The dm-ioctl commands by _IOC_NR. */
+    private static final Command[] BY_NUMBER = byNumber();
 
     private IoctlRequests() {
     }
@@ -97,13 +99,21 @@ public final class IoctlRequests {
 
     /** dm-ioctl.c: lookup_ioctl: 0..17; 18 (DM_MPATH_PROBE_PATHS) is a block-device ioctl. */
     private static Command command(int number) throws DmException {
-        for (Command command : Command.values()) {
-            if (command.ioctlNumber() >= 0 && command.ioctlNumber() == number) {
-                return command;
-            }
+        if (number >= 0 && number < BY_NUMBER.length && BY_NUMBER[number] != null) {
+            return BY_NUMBER[number];
         }
         throw new DmException(Errno.ENOTTY, "%s is not a device-mapper control command",
                 Integer.toUnsignedString(number));
+    }
+
+    private static Command[] byNumber() {
+        Command[] commands = new Command[Command.GET_TARGET_VERSION.ioctlNumber() + 1];
+        for (Command command : Command.values()) {
+            if (command.ioctlNumber() >= 0) {
+                commands[command.ioctlNumber()] = command;
+            }
+        }
+        return commands;
     }
 
     /** The commands dm-ioctl.c marks IOCTL_FLAGS_NO_PARAMS: the kernel copies in the header alone. */
