@@ -10,6 +10,10 @@ import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.Set;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import org.dmd.core.concurrent.Step;
+import org.dmd.core.concurrent.StepHook;
 import org.dmd.core.control.Requests;
 import org.dmd.daemon.testing.IoctlClient;
 import org.dmd.daemon.testing.IoctlClient.Reply;
@@ -104,6 +108,34 @@ class IoctlTransportTest {
     }
 
     @Test
+    void devWaitBlocksOnlyItsConnectionUntilTheEventNumberMoves() throws Exception {
+        CountDownLatch registered = new CountDownLatch(1);
+        StepHook steps = (step, subject) -> {
+            if (step == Step.WAIT_REGISTERED) {
+                registered.countDown();
+            }
+        };
+        try (TestDaemon daemon = TestDaemon.start(dir, config -> config, steps);
+             IoctlClient waiter = IoctlClient.connect(daemon.socket());
+             IoctlClient other = IoctlClient.connect(daemon.socket())) {
+            assertEquals(0, other.call(DEV_CREATE, IoctlClient.buffer(312).name("w").build()).status());
+            assertEquals(0, other.call(TABLE_LOAD, IoctlClient.buffer(400).name("w")
+                    .targets(new Object[] {0, 8, "zero", ""}).build()).status());
+            assertEquals(0, other.call(DEV_SUSPEND, IoctlClient.buffer(312).name("w").build()).status());
+            waiter.send(8, IoctlClient.buffer(IoctlClient.LIBDM_BUFFER).name("w").eventNr(0).build());
+            assertTrue(registered.await(30, TimeUnit.SECONDS), "the wait is registered");
+            assertEquals(0, other.call(DEV_STATUS, IoctlClient.buffer(312).name("w").build()).status(),
+                    "another connection is served while the wait is pending");
+            assertEquals(0, other.call(5, IoctlClient.buffer(400).name("w").string(312, "w2").build()).status(),
+                    "a rename raises a table event");
+            Reply woken = waiter.receive();
+            assertEquals(0, woken.status());
+            assertEquals(1, woken.view().getInt(32), "the new event number");
+            assertEquals(353, woken.dataSize(), "status lines follow");
+        }
+    }
+
+    @Test
     void dmdInfoTellsTheShimTheMajorAndVersions() throws Exception {
         try (TestDaemon daemon = TestDaemon.start(dir);
              IoctlClient binary = IoctlClient.connect(daemon.socket())) {
@@ -122,7 +154,7 @@ class IoctlTransportTest {
     @Test
     void aFrameOverTheLimitIsAnsweredEmsgsizeAndClosed() throws Exception {
         try (TestDaemon daemon = TestDaemon.start(dir, config -> config.maxFrame(8192),
-                org.dmd.core.concurrent.StepHook.NONE);
+                StepHook.NONE);
              IoctlClient binary = IoctlClient.connect(daemon.socket())) {
             ByteBuffer header = ByteBuffer.allocate(12).order(ByteOrder.LITTLE_ENDIAN);
             header.putInt(IoctlClient.MAGIC).putInt(DEV_STATUS).putInt(8193).flip();
