@@ -28,7 +28,8 @@ import org.slf4j.LoggerFactory;
  * shared bounded worker pool, except DEV_STATUS, which runs on the event loop (see
  * {@link #ON_EVENT_LOOP}) and whose reply is written at once, before the loop reads on; a command
  * whose future completes later (DEV_WAIT, a cookie release) occupies no worker while it waits.
- * MONITOR turns the connection into an event stream ({@link MonitorSubscription}).
+ * MONITOR turns the connection into an event stream ({@link MonitorSubscription}). A frame its codec
+ * answers itself ({@link Inbound.Local}: a binary extension command) is answered in its turn, on the event loop.
  *
  * <p>When the connection goes, everything pending for it is cancelled: the queued frames are
  * forgotten, the running command's worker is interrupted, its future cancelled (which releases a

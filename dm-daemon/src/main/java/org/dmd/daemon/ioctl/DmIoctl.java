@@ -20,7 +20,7 @@ public final class DmIoctl {
 
     /** {@code sizeof(struct dm_ioctl)}: where payloads start (data_start). */
     public static final int SIZE = 312;
-    /** {@code offsetof(struct dm_ioctl, data)}: the least data_size accepted, and the reply size of a header-only reply. */
+    /** {@code offsetof(struct dm_ioctl, data)}: the least data_size accepted; the size of a header-only reply. */
     public static final int MIN_DATA_SIZE = 305;
     /** dm-ioctl.c: copy_params refuses a larger data_size (1 GiB: a million targets of 1 KiB). */
     public static final int MAX_DATA_SIZE = 1 << 30;
