@@ -97,7 +97,7 @@ public final class IoctlReplies {
         return ByteBuffer.wrap(wiped).order(w.order());
     }
 
-    /** The flags as sent with the named bits replaced by the core's (which drops unnamed bits; the kernel echoes them). */
+    /** The flags as sent with the named bits replaced by the core's (unnamed bits are echoed, as by the kernel). */
     static int merge(int sent, Set<DmFlag> reply) {
         return (sent & ~IoctlRequests.knownFlags()) | DmFlag.mask(reply);
     }
