@@ -6,6 +6,7 @@ import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
+import io.netty.channel.ChannelPipeline;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.WriteBufferWaterMark;
 import io.netty.channel.epoll.Epoll;
@@ -34,10 +35,12 @@ import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.Consumer;
 import org.dmd.core.control.DeviceMapper;
 import org.dmd.core.control.Replies;
 import org.dmd.core.control.Requests;
 import org.dmd.core.errno.DmException;
+import org.dmd.daemon.ioctl.IoctlExtensions;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -49,6 +52,9 @@ import org.slf4j.LoggerFactory;
  * <ol>
  * <li>{@link Authoriser}: reads the peer's credentials at accept; an allowed peer's connection goes on without
  * it, a refused one gets EACCES and none of its bytes is decoded;</li>
+ * <li>{@link ProtocolSelector}: by the first 4 bytes, JSON (the handlers below) or the binary dm-ioctl ABI,
+ * which replaces the frame decoder by an {@link IoctlFrameDecoder}, the request decoder by an
+ * {@link IoctlConnection} (which also encodes the replies) and drops the JSON encoders;</li>
  * <li>{@link FrameDecoder}: length-prefixed frames, bounded;</li>
  * <li>{@link IdleCloser}: notes complete frames, so that a connection that sends no request (a trickle of
  * bytes included) and waits for nothing, or whose peer takes no reply, is closed;</li>
@@ -137,7 +143,7 @@ public final class ControlServer {
             server.release();
             throw e;
         }
-        LOG.info(Versions.startLine(socket.path(), TRANSPORT, server.nbd.where()));
+        LOG.info(Versions.startLine(socket.path(), TRANSPORT, server.nbd.where(), mapper.major()));
         return server;
     }
 
@@ -146,6 +152,13 @@ public final class ControlServer {
         RequestDecoder requestDecoder = new RequestDecoder(wire);
         MessageEncoder messageEncoder = new MessageEncoder(wire, config.maxFrame());
         PipelineEnd end = new PipelineEnd();
+        IoctlExtensions extensions = IoctlExtensions.standard(mapper, Versions.dmd()).build();
+        Consumer<ChannelPipeline> binary = pipeline -> {
+            pipeline.remove("frame-encoder");
+            pipeline.remove("message-encoder");
+            pipeline.replace("frame-decoder", "frame-decoder", new IoctlFrameDecoder(config.maxFrame()));
+            pipeline.replace("request-decoder", "request-decoder", new IoctlConnection(extensions, config.maxFrame()));
+        };
         Services services = new Services(mapper, workers, String.format("daemon busy: all %d workers are executing "
                 + "commands and %d more wait; try again", config.workers(), config.workQueue()), closer,
                 config.monitorBuffer(), this::stopInBackground);
@@ -161,6 +174,7 @@ public final class ControlServer {
                                 .addLast("frame-encoder", new LengthFieldPrepender(FrameDecoder.LENGTH_BYTES))
                                 .addLast("message-encoder", messageEncoder)
                                 .addLast("authoriser", new Authoriser(policy, CredentialSource.SO_PEERCRED))
+                                .addLast("protocol", new ProtocolSelector(binary))
                                 .addLast("frame-decoder", new FrameDecoder(config.maxFrame()))
                                 .addLast("idle", idleCloser.newConnection())
                                 .addLast("request-decoder", requestDecoder)

@@ -28,7 +28,8 @@ import org.slf4j.LoggerFactory;
  * shared bounded worker pool, except DEV_STATUS, which runs on the event loop (see
  * {@link #ON_EVENT_LOOP}) and whose reply is written at once, before the loop reads on; a command
  * whose future completes later (DEV_WAIT, a cookie release) occupies no worker while it waits.
- * MONITOR turns the connection into an event stream ({@link MonitorSubscription}).
+ * MONITOR turns the connection into an event stream ({@link MonitorSubscription}). A frame its codec
+ * answers itself ({@link Inbound.Local}: a binary extension command) is answered in its turn, on the event loop.
  *
  * <p>When the connection goes, everything pending for it is cancelled: the queued frames are
  * forgotten, the running command's worker is interrupted, its future cancelled (which releases a
@@ -109,7 +110,7 @@ final class Dispatcher extends ChannelInboundHandlerAdapter implements IdleAware
     }
 
     /** Writes a reply, keeping count of what the socket has not taken yet. */
-    private ChannelFuture reply(Outbound out) {
+    private ChannelFuture reply(Object out) {
         if (unwritten++ == 0) {
             writeProgress = System.nanoTime();
         }
@@ -190,6 +191,8 @@ final class Dispatcher extends ChannelInboundHandlerAdapter implements IdleAware
                 }
                 if (next instanceof Inbound.Refused refused) {
                     refuse(refused);
+                } else if (next instanceof Inbound.Local local) {
+                    reply(local.answer().get());
                 } else if (monitor != null) {
                     reply(new Outbound.Failure(((Inbound.Call) next).id(), Errno.EINVAL,
                             "this connection is monitoring events and takes no further requests; use another"));

@@ -90,9 +90,11 @@ public final class Dmd implements Callable<Integer> {
                     + "until replies drain; K and M suffixes accepted (default: ${DEFAULT-VALUE}).")
     private int nbdInflight;
 
-    @Option(names = "--major", paramLabel = "MAJOR", defaultValue = "" + DeviceMapper.DEFAULT_MAJOR,
-            description = "The block major of mapped devices (default: ${DEFAULT-VALUE}).")
-    private int major;
+    @Option(names = "--major", paramLabel = "MAJOR",
+            description = "The block major of mapped devices, 1..4095 but not 7 (dmd's loop devices); a host block "
+                    + "major is accepted with a warning. Default: as the kernel picks a dynamic one, the highest "
+                    + "from 254 down that /proc/devices does not list as a block major.")
+    private Integer major;
 
     @Option(names = "--module-index", paramLabel = "DIR",
             description = "Read the module index (modules.dep, and modules.alias, modules.builtin, modules.softdep, "
@@ -198,7 +200,9 @@ public final class Dmd implements Callable<Integer> {
 
     /** The core as the options configure it; IllegalArgumentException for values out of range. */
     DeviceMapper.Builder deviceMapper() {
-        DeviceMapper.Builder builder = DeviceMapper.builder().major(major).modulePolicy(modulePolicy)
+        Logger log = LoggerFactory.getLogger(Dmd.class);
+        DeviceMapper.Builder builder = DeviceMapper.builder()
+                .major(BlockMajor.choose(major, BlockMajor.PROC_DEVICES, log::warn)).modulePolicy(modulePolicy)
                 .moduleFaults(moduleFaults);
         if (moduleIndex != null) {
             builder.moduleIndex(moduleIndex);

@@ -30,8 +30,8 @@ final class Versions {
         return common == null ? "unknown" : common.artifactVersion();
     }
 
-    static String startLine(java.nio.file.Path socket, String transport, String nbd) {
-        return String.format("dmd %s listening on %s (interface %s, Netty %s, transport %s); NBD exports on %s", dmd(),
-                socket, DeviceMapper.VERSION, netty(), transport, nbd);
+    static String startLine(java.nio.file.Path socket, String transport, String nbd, int major) {
+        return String.format("dmd %s listening on %s (interface %s, Netty %s, transport %s, block major %d); NBD "
+                + "exports on %s", dmd(), socket, DeviceMapper.VERSION, netty(), transport, major, nbd);
     }
 }

@@ -119,10 +119,44 @@ class AuthorisationTest {
             }
             """;
 
+    /**
+     * A binary (dm-ioctl) client as another user: sends one DMIO DEV_CREATE frame and prints the
+     * JSON of what it reads back, after checking that it does not start with DMIO.
+     */
+    private static final String BINARY_PROBE = """
+            import java.net.UnixDomainSocketAddress;
+            import java.nio.ByteBuffer;
+            import java.nio.ByteOrder;
+            import java.nio.channels.SocketChannel;
+            import java.nio.charset.StandardCharsets;
+            public class Probe {
+                public static void main(String[] args) throws Exception {
+                    try (SocketChannel s = SocketChannel.open(UnixDomainSocketAddress.of(args[0]))) {
+                        ByteBuffer out = ByteBuffer.allocate(12 + 312).order(ByteOrder.LITTLE_ENDIAN);
+                        out.putInt(0x4F494D44).putInt(3).putInt(312).putInt(4).putInt(0).putInt(0).putInt(312)
+                                .putInt(312);
+                        out.position(12 + 48).put("intruder".getBytes(StandardCharsets.US_ASCII)).position(out.limit());
+                        out.flip();
+                        while (out.hasRemaining()) s.write(out);
+                        ByteBuffer length = ByteBuffer.allocate(4);
+                        while (length.hasRemaining()) if (s.read(length) < 0) return;
+                        if (length.getInt(0) == 0x444D494F) throw new IllegalStateException("a DMIO reply");
+                        ByteBuffer reply = ByteBuffer.allocate(length.flip().getInt());
+                        while (reply.hasRemaining()) if (s.read(reply) < 0) return;
+                        System.out.println(new String(reply.array(), StandardCharsets.UTF_8));
+                    }
+                }
+            }
+            """;
+
     private List<JsonNode> probeAsNobody(Path socket) throws Exception {
+        return probeAsNobody(socket, PROBE);
+    }
+
+    private List<JsonNode> probeAsNobody(Path socket, String source) throws Exception {
         Path probeDir = Files.createDirectory(dir.resolve("probe"));
         Files.setPosixFilePermissions(probeDir, PosixFilePermissions.fromString("rwxr-xr-x"));
-        Path probe = Files.writeString(probeDir.resolve("Probe.java"), PROBE);
+        Path probe = Files.writeString(probeDir.resolve("Probe.java"), source);
         Files.setPosixFilePermissions(probe, PosixFilePermissions.fromString("rw-r--r--"));
         Process process = new ProcessBuilder("setpriv", "--reuid=" + NOBODY, "--regid=" + NOBODY, "--clear-groups",
                 Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-XX:-UsePerfData",
@@ -160,6 +194,17 @@ class AuthorisationTest {
             assertEquals(List.of(), daemon.mapper.listDevices(new org.dmd.core.control.Requests.ListDevices(null,
                     null, Set.of())).devices());
             daemon.client().ok("VERSION");
+        }
+    }
+
+    @Test
+    void aRefusedBinaryPeerGetsTheJsonEaccesBeforeItsFrameIsRead() throws Exception {
+        try (TestDaemon daemon = openDaemon(Set.of())) {
+            List<JsonNode> replies = probeAsNobody(daemon.socket(), BINARY_PROBE);
+            assertEquals(1, replies.size(), replies::toString);
+            assertEquals(13, replies.get(0).get("errno").asInt(), replies::toString);
+            assertEquals(List.of(), daemon.mapper.listDevices(new org.dmd.core.control.Requests.ListDevices(null,
+                    null, Set.of())).devices(), "the DEV_CREATE frame was not executed");
         }
     }
 

@@ -128,7 +128,8 @@ class LifecycleTest {
         try (DaemonProcess process = DaemonProcess.start(socket)) {
             String started = process.output();
             assertTrue(started.matches("(?s).*dmd \\S+ listening on " + socket + " \\(interface 4\\.50\\.0, Netty "
-                    + "4\\.1\\.\\d+\\.Final, transport epoll\\); NBD exports on " + socket.resolveSibling("nbd.sock") + "\n"),
+                    + "4\\.1\\.\\d+\\.Final, transport epoll, block major \\d+\\); NBD exports on "
+                    + socket.resolveSibling("nbd.sock") + "\n"),
                     started);
             assertEquals(1, started.lines().count(), "one line on start");
 

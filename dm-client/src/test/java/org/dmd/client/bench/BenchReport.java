@@ -113,6 +113,7 @@ public final class BenchReport {
         lifecycles();
         tableLoad();
         infoRoundTrip();
+        binaryInfoRoundTrip();
         socketLifecycles();
         scale();
         startup();
@@ -200,6 +201,23 @@ public final class BenchReport {
             add("5" + kind[2], "info (DEV_STATUS) round trip over the socket, p99, " + kind[3], "µs",
                     median(dmd, all("p99Micros")), label, median(echo, all("p99Micros")), null, note);
         }
+    }
+
+    /** The binary dm-ioctl ABI (the preload shim's transport) against JSON: the same daemon, rounds interleaved. */
+    private void binaryInfoRoundTrip() throws IOException {
+        List<JsonNode> binary = benchResults("ioctl-info-binary-");
+        List<JsonNode> json = benchResults("ioctl-info-json-");
+        if (binary.isEmpty()) {
+            return;
+        }
+        String label = "the JSON protocol (dmctl bench), same daemon, same run";
+        String note = rounds(binary) + failures(binary) + failures(json)
+                + "; libdm's 16 KiB buffer sent whole, 305 bytes back; goal: faster than JSON";
+        add("5g", "info (DEV_STATUS) round trip over the binary dm-ioctl ABI, median, 1 connection, client and "
+                + "server on one CPU", "µs", median(binary, all("p50Micros")), label, median(json, all("p50Micros")),
+                Goal.ratioAtMost(1), note);
+        add("5h", "the same, p99", "µs", median(binary, all("p99Micros")), label, median(json, all("p99Micros")),
+                null, note);
     }
 
     private void socketLifecycles() throws IOException {
