@@ -237,10 +237,12 @@ class ConcurrencyTest {
 
     @Test
     void connectionWaitingForAReplyIsNotIdle() throws Exception {
-        start("none", config -> config.idleTimeout(Duration.ofMillis(100)));
+        // The waiter's only frame is its DEV_WAIT, sent right after connecting: the timeout leaves a
+        // loaded machine ample time for that, and the connection is then quiet but waiting.
+        start("none", config -> config.idleTimeout(Duration.ofSeconds(1)));
         try (LogCapture log = new LogCapture(IdleCloser.class)) {
+            JsonNode created = daemon.client().ok("DEV_CREATE", "name", "w");
             WireClient waiter = daemon.client();
-            JsonNode created = waiter.ok("DEV_CREATE", "name", "w");
             long wait = devWait(waiter, "w", created);
             log.await("kept open", 2);
 
