@@ -121,7 +121,9 @@ public final class LoopDevices {
         if (loop == null) {
             throw new DmException(Errno.ENXIO, "/dev/loop%d is not attached", minor);
         }
-        return BlockDevice.open(loop.number(), loop::sectors, () -> close(loop), loop.path());
+        return BlockDevice.open(loop.number(), loop::sectors,
+                bio -> bio.end(new DmException(Errno.EIO, "%s: loop I/O is not built yet", loop.path())),
+                () -> close(loop), loop.path());
     }
 
     private synchronized void close(LoopDevice loop) {
