@@ -99,7 +99,7 @@ final class SystemBlockLayer implements BlockLayer {
             }
             // A mapped device held open by a table of another.
             return BlockDevice.open(device.number(), device::sectors,
-                    bio -> bio.end(new DmException(Errno.EIO, "%s: the bio path is not built yet", device)),
+                    device::submit,
                     () -> lifecycle.closeFromTable(device),
                     device.toString());
         }
