@@ -58,8 +58,10 @@ import org.slf4j.LoggerFactory;
  * <p>When the device is removed ({@link NbdExports.Export#gone()}), the requests waiting on it have
  * failed and been answered; then the connection closes.
  *
- * <p>Thread-safety: everything but {@link #completions} and {@link #drainScheduled} is confined to
- * the connection's event loop. Requests complete on any thread: a completion is queued on
+ * <p>Thread-safety: everything but {@link #completions}, {@link #drainScheduled},
+ * {@link #submissions} and {@link #submitScheduled} is confined to the connection's event loop.
+ * Checked requests are queued on {@link #submissions} and one submit task at a time
+ * ({@link #submitScheduled}) hands them to the device on the I/O executor. Requests complete on any thread: a completion is queued on
  * {@link #completions} and one drain task at a time ({@link #drainScheduled}) answers the queued
  * completions on the event loop, with one flush for all of them.
  */
@@ -85,6 +87,10 @@ final class NbdSession extends ChannelInboundHandlerAdapter implements IdleAware
     private final Queue<Pending> completions = new ConcurrentLinkedQueue<>();
     private final AtomicBoolean drainScheduled = new AtomicBoolean();
     private final Runnable drainTask = this::drain;
+    /** Requests read and checked, waiting for the I/O executor; one submit task at a time takes them all. */
+    private final Queue<Pending> submissions = new ConcurrentLinkedQueue<>();
+    private final AtomicBoolean submitScheduled = new AtomicBoolean();
+    private final Runnable submitTask = this::submitQueued;
 
     private ChannelHandlerContext ctx;
     private Phase phase = Phase.HANDSHAKE;
@@ -454,12 +460,28 @@ final class NbdSession extends ChannelInboundHandlerAdapter implements IdleAware
         Executor executor = shared.io();
         if (executor == null) {
             submit(pending);
-        } else {
+            return;
+        }
+        submissions.add(pending);
+        if (submitScheduled.compareAndSet(false, true)) {
             try {
-                executor.execute(() -> submit(pending));
+                executor.execute(submitTask);
             } catch (RejectedExecutionException e) {
-                complete(pending, new DmException(Errno.EIO, "dmd is stopping"));
+                for (Pending p; (p = submissions.poll()) != null; ) {
+                    complete(p, new DmException(Errno.EIO, "dmd is stopping"));
+                }
             }
+        }
+    }
+
+    /**
+     * On the I/O executor: submits every request queued, in order. One task per connection at a
+     * time, so that a burst of requests (a client at queue depth 32) costs one hand-off, not one each.
+     */
+    private void submitQueued() {
+        submitScheduled.set(false);
+        for (Pending p; (p = submissions.poll()) != null; ) {
+            submit(p);
         }
     }
 

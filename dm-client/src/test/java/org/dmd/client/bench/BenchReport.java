@@ -283,7 +283,7 @@ public final class BenchReport {
     }
 
     private void startup() throws IOException {
-        double hello = median(numbers("startup-hello.txt"));
+        Double hello = median(numbers("startup-hello.txt"));
         add("8", "`dmctl info NAME` whole process (scripts/dmctl, CDS archive), median", "ms",
                 median(numbers("startup-dmctl.txt")), "bare Java hello, same JVM options", hello, Goal.ratioAtMost(3),
                 numbers("startup-dmctl.txt").length + " runs each");

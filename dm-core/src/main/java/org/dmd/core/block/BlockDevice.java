@@ -1,6 +1,8 @@
 package org.dmd.core.block;
 
+import java.util.function.Consumer;
 import java.util.function.LongSupplier;
+import org.dmd.core.io.Bio;
 import org.dmd.core.minor.DeviceNumber;
 import org.dmd.core.target.TableDevice;
 
@@ -15,9 +17,11 @@ public interface BlockDevice extends TableDevice, AutoCloseable {
 
     /**
      * An open device of {@code number} whose size is read from {@code sectors} at each call (a
-     * mapped device's size follows its live table), closed by {@code close}, shown as {@code name}.
+     * mapped device's size follows its live table), whose bios go to {@code submit}, closed by
+     * {@code close}, shown as {@code name}.
      */
-    static BlockDevice open(DeviceNumber number, LongSupplier sectors, Runnable close, String name) {
+    static BlockDevice open(DeviceNumber number, LongSupplier sectors, Consumer<Bio> submit, Runnable close,
+                            String name) {
         return new BlockDevice() {
             @Override
             public DeviceNumber number() {
@@ -27,6 +31,11 @@ public interface BlockDevice extends TableDevice, AutoCloseable {
             @Override
             public long sectors() {
                 return sectors.getAsLong();
+            }
+
+            @Override
+            public void submit(Bio bio) {
+                submit.accept(bio);
             }
 
             @Override

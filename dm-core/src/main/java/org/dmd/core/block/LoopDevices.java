@@ -107,7 +107,10 @@ public final class LoopDevices {
     public record Attached(LoopDevice loop, int openCount) {
     }
 
-    /** Opens a loop device for a table: ENXIO if none is attached at that minor. */
+    /**
+     * Opens a loop device for a table, with its backing file: ENXIO if none is attached at that
+     * minor, EIO if the file cannot be opened.
+     */
     public BlockDevice open(int minor) throws DmException {
         LoopDevice loop;
         synchronized (this) {
@@ -121,7 +124,12 @@ public final class LoopDevices {
         if (loop == null) {
             throw new DmException(Errno.ENXIO, "/dev/loop%d is not attached", minor);
         }
-        return BlockDevice.open(loop.number(), loop::sectors, () -> close(loop), loop.path());
+        try {
+            return LoopIo.open(loop, () -> close(loop));
+        } catch (DmException e) {
+            close(loop);
+            throw e;
+        }
     }
 
     private synchronized void close(LoopDevice loop) {

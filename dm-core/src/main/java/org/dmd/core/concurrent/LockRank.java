@@ -12,6 +12,8 @@ import java.util.Deque;
  *   MODULE_LOADER (module_mutex)     outermost: never held across init(), waits or request_module
  *   DEVICE_TYPE   (per device type_lock: table loads, first-load disk setup)
  *   DEVICE_SUSPEND(per device suspend_lock: suspend, resume, table swap)
+ *   BIO_DEFERRED  (per device: its deferred bios and BLOCK_IO flags; never held while a bio is
+ *                  mapped, submitted or ended)
  *   INDEX         (the name/uuid hash cells, a read/write lock: _hash_lock)
  *   TABLE_DEVICES (the graph of devices opened by tables: table_devices_lock)
  *   REGISTRY      (one type registry's list)
@@ -30,6 +32,7 @@ public enum LockRank {
     MODULE_LOADER,
     DEVICE_TYPE,
     DEVICE_SUSPEND,
+    BIO_DEFERRED,
     INDEX,
     TABLE_DEVICES,
     REGISTRY,

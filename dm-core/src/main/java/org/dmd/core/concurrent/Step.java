@@ -57,5 +57,11 @@ public enum Step {
      * it is next, in the closing thread for a block-device open, on the deferred-remove worker
      * for a table's.
      */
-    CLOSE_DEFERRED_REMOVE
+    CLOSE_DEFERRED_REMOVE,
+    /** Bio path: a bio arrived while I/O is blocked for suspend and is on the deferred list (subject: dm-N). */
+    BIO_DEFERRED,
+    /** Bio path: a target remapped a clone; submitting it to the underlying device is next (subject: dm-N). */
+    BIO_REMAPPED,
+    /** Suspend: new bios are deferred; waiting for the requests in flight to drain is next (subject: dm-N). */
+    SUSPEND_DRAINING
 }

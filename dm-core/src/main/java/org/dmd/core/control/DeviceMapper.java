@@ -379,17 +379,12 @@ public final class DeviceMapper implements AutoCloseable {
         EnumSet<DmFlag> flags = flags(request.flags());
         try (DeviceRef ref = lookup(request, flags)) {
             if (flags.contains(DmFlag.SUSPEND)) {
-                suspend(ref);
+                ref.device().suspend(flags.contains(DmFlag.NOFLUSH));
                 return statusFill(ref, flags);
             }
             boolean activated = resume(ref, flags, request.eventNr());
             return statusFill(ref, flags, activated ? null : ref.inactive());
         }
-    }
-
-    private static void suspend(DeviceRef ref) {
-        // NOFLUSH and SKIP_LOCKFS are accepted; with no I/O and no file system there is nothing to drain or freeze.
-        ref.device().suspend();
     }
 
     /**
@@ -408,7 +403,11 @@ public final class DeviceMapper implements AutoCloseable {
         try {
             if (next != null) {
                 flags.remove(DmFlag.INACTIVE_PRESENT);
-                device.suspend();
+                try {
+                    device.suspend(flags.contains(DmFlag.NOFLUSH));
+                } catch (DmException interrupted) {
+                    // do_resume does not check it: the swap below fails with EINVAL if not suspended.
+                }
                 try {
                     previous = device.swap(next);
                 } catch (DmException e) {

@@ -98,7 +98,9 @@ final class SystemBlockLayer implements BlockLayer {
                         number);
             }
             // A mapped device held open by a table of another.
-            return BlockDevice.open(device.number(), device::sectors, () -> lifecycle.closeFromTable(device),
+            return BlockDevice.open(device.number(), device::sectors,
+                    device::submit,
+                    () -> lifecycle.closeFromTable(device),
                     device.toString());
         }
         throw new DmException(Errno.ENXIO, "no block device %s", number);

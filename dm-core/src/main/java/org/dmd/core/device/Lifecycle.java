@@ -71,6 +71,16 @@ public final class Lifecycle {
                 thread.setDaemon(true);
                 return thread;
             });
+    /**
+     * {@code kdmflush}: replays the bios deferred while a device was suspended, off the resuming
+     * command's thread; a few threads, started on demand and gone when idle.
+     */
+    private final ThreadPoolExecutor kdmflush = new ThreadPoolExecutor(4, 4, 1, TimeUnit.SECONDS,
+            new LinkedBlockingQueue<>(), task -> {
+                Thread thread = new Thread(task, "kdmflush");
+                thread.setDaemon(true);
+                return thread;
+            });
     /** Guards {@link #deferredPending}; notified when it drops to zero. */
     private final Object deferredLock = new Object();
     /** Deferred removals queued or running. Guarded by {@link #deferredLock}. */
@@ -86,6 +96,7 @@ public final class Lifecycle {
         this.steps = steps;
         this.globalEvents = globalEvents;
         this.major = major;
+        kdmflush.allowCoreThreadTimeOut(true);
     }
 
     /**
@@ -114,7 +125,7 @@ public final class Lifecycle {
                     e.errno());
         }
         steps.reached(Step.CREATE_MINOR_RESERVED, minor);
-        MappedDevice device = new MappedDevice(minor, major, globalEvents);
+        MappedDevice device = new MappedDevice(minor, major, globalEvents, kdmflush, steps);
         minors.publish(device);
         steps.reached(Step.CREATE_PUBLISHED, name);
         try {

@@ -1,11 +1,15 @@
 package org.dmd.core.device;
 
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Executor;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.ReentrantLock;
 import org.dmd.core.concurrent.LockRank;
+import org.dmd.core.concurrent.Step;
+import org.dmd.core.concurrent.StepHook;
 import org.dmd.core.errno.DmException;
 import org.dmd.core.errno.Errno;
+import org.dmd.core.io.Bio;
 import org.dmd.core.minor.DeviceNumber;
 import org.dmd.core.minor.MinorTable;
 import org.dmd.core.table.DeviceType;
@@ -25,6 +29,11 @@ import org.dmd.core.target.TargetType;
  * <p>Invariants: the live table changes only under {@code suspendLock} and only while suspended
  * (swap) or at teardown; {@code type} and {@code diskAdded} change once, together, under
  * {@code typeLock}; a block uevent is emitted only once the disk is added.
+ *
+ * <p>Suspend blocks new I/O and waits for the I/O in flight to drain with {@code suspendLock}
+ * released ({@link BioPath}): meanwhile {@code suspending} is set, and other suspends and resumes
+ * wait for it (on the future, holding no lock) before they go on, as they would wait for the
+ * kernel's {@code suspend_lock}. I/O never takes {@code suspendLock}.
  */
 public final class MappedDevice extends MinorTable.Entry {
 
@@ -41,6 +50,10 @@ public final class MappedDevice extends MinorTable.Entry {
     private volatile Table live;
     /** Written under suspendLock. */
     private volatile boolean suspended;
+    /** The suspend draining now, or null. Guarded by suspendLock. */
+    private CompletableFuture<Void> suspending;
+    private final StepHook steps;
+    private final BioPath bios;
     /** Written under suspendLock, at swap: the disk is read-only iff the live table is. */
     private volatile boolean readOnly;
     /** Written under suspendLock, at swap ({@code md->immutable_target_type}). */
@@ -55,10 +68,12 @@ public final class MappedDevice extends MinorTable.Entry {
     /** The hash cell naming this device; guarded by the {@link DeviceIndex} lock. */
     HashCell cell;
 
-    MappedDevice(int minor, int major, AtomicLong globalEvents) {
+    MappedDevice(int minor, int major, AtomicLong globalEvents, Executor kdmflush, StepHook steps) {
         super(minor);
         this.number = new DeviceNumber(major, minor);
         this.events = new DeviceEvents(globalEvents);
+        this.steps = steps;
+        this.bios = new BioPath(this, kdmflush, steps);
     }
 
     public DeviceNumber number() {
@@ -164,29 +179,85 @@ public final class MappedDevice extends MinorTable.Entry {
 
     // ------------------------------------------------------------------ suspend, swap, resume
 
-    /** {@code dm_suspend}: already suspended is success. dmd has no I/O to drain or freeze. */
-    public void suspend() {
+    /**
+     * {@code dm_suspend}: already suspended is success. Runs the targets' presuspend, blocks new
+     * I/O (it waits on the deferred list), waits for the I/O in flight to finish, then is
+     * suspended and runs postsuspend. With {@code noflush}, I/O a target pushes back meanwhile is
+     * requeued instead of failed ({@code DMF_NOFLUSH_SUSPENDING}). An interrupted drain undoes the
+     * block (the deferred I/O is replayed) and fails with EINTR, as the kernel's does.
+     */
+    public void suspend(boolean noflush) throws DmException {
+        CompletableFuture<Void> mine = new CompletableFuture<>();
+        while (true) {
+            CompletableFuture<Void> other;
+            suspendLock.lock();
+            assert LockRank.DEVICE_SUSPEND.acquired();
+            try {
+                if (suspended) {
+                    return;
+                }
+                other = suspending;
+                if (other == null) {
+                    suspending = mine;
+                    bios.noflushSuspending(noflush);
+                    Table table = live;
+                    if (table != null) {
+                        table.lines().forEach(line -> line.target().presuspend());
+                    }
+                    bios.block();
+                }
+            } finally {
+                assert LockRank.DEVICE_SUSPEND.released();
+                suspendLock.unlock();
+            }
+            if (other == null) {
+                break;
+            }
+            other.join();
+        }
+        steps.reached(Step.SUSPEND_DRAINING, diskName());
+        boolean drained = bios.awaitDrained();
         suspendLock.lock();
         assert LockRank.DEVICE_SUSPEND.acquired();
         try {
-            suspendLocked();
+            suspending = null;
+            bios.noflushSuspending(false);
+            if (drained) {
+                suspended = true;
+                Table table = live;
+                if (table != null) {
+                    table.lines().forEach(line -> line.target().postsuspend());
+                }
+            }
         } finally {
             assert LockRank.DEVICE_SUSPEND.released();
             suspendLock.unlock();
         }
+        if (!drained) {
+            bios.unblock();
+        }
+        mine.complete(null);
+        if (!drained) {
+            throw new DmException(Errno.EINTR, "suspend of %s was interrupted while its I/O drained", diskName());
+        }
     }
 
-    private void suspendLocked() {
-        if (suspended) {
-            return;
-        }
-        Table table = live;
-        if (table != null) {
-            table.lines().forEach(line -> line.target().presuspend());
-        }
-        suspended = true;
-        if (table != null) {
-            table.lines().forEach(line -> line.target().postsuspend());
+    /** Waits (holding no lock) for a suspend that is draining, if any. */
+    private void awaitSuspending() {
+        while (true) {
+            CompletableFuture<Void> other;
+            suspendLock.lock();
+            assert LockRank.DEVICE_SUSPEND.acquired();
+            try {
+                other = suspending;
+            } finally {
+                assert LockRank.DEVICE_SUSPEND.released();
+                suspendLock.unlock();
+            }
+            if (other == null) {
+                return;
+            }
+            other.join();
         }
     }
 
@@ -224,6 +295,8 @@ public final class MappedDevice extends MinorTable.Entry {
      * table or an empty one; a target's pre-resume failure keeps it suspended.
      */
     public boolean resume() throws DmException {
+        awaitSuspending();
+        boolean resumed;
         suspendLock.lock();
         assert LockRank.DEVICE_SUSPEND.acquired();
         try {
@@ -238,29 +311,69 @@ public final class MappedDevice extends MinorTable.Entry {
                 line.target().preresume();
             }
             suspended = false;
-            return true;
+            resumed = true;
         } finally {
             assert LockRank.DEVICE_SUSPEND.released();
             suspendLock.unlock();
         }
+        bios.unblock();
+        return resumed;
     }
 
-    /** Suspends (without flush) and takes the live table out for destruction: the end of a device. */
+    /**
+     * Suspends without draining and takes the live table out for destruction: the end of a device
+     * ({@code __dm_destroy}). The bios waiting on it fail with EIO, as do bios submitted later, and
+     * then {@link #gone()} completes. No suspend is draining: every command holds a reference, and
+     * destruction waited for the last one.
+     */
     Table teardown() {
+        Table table;
         suspendLock.lock();
         assert LockRank.DEVICE_SUSPEND.acquired();
         try {
-            suspendLocked();
-            Table table = live;
+            table = live;
+            if (!suspended) {
+                if (table != null) {
+                    table.lines().forEach(line -> line.target().presuspend());
+                }
+                bios.block();
+                suspended = true;
+                if (table != null) {
+                    table.lines().forEach(line -> line.target().postsuspend());
+                }
+            }
             live = null;
             if (table != null) {
                 table.bindEvents(null);
             }
-            return table;
         } finally {
             assert LockRank.DEVICE_SUSPEND.released();
             suspendLock.unlock();
         }
+        bios.kill();
+        return table;
+    }
+
+    // ------------------------------------------------------------------ I/O
+
+    /** Submits a bio addressed to this device's sectors to its bio path (see {@link BioPath}). */
+    public void submit(Bio bio) {
+        bios.submit(bio);
+    }
+
+    /** Completes once the device is destroyed, after every bio waiting on it has failed. */
+    public CompletableFuture<Void> gone() {
+        return bios.gone().copy();
+    }
+
+    /** Requests in flight now. */
+    public long inFlight() {
+        return bios.inFlight();
+    }
+
+    /** Bios waiting on the deferred list now (while suspended). */
+    public int deferredBios() {
+        return bios.deferredCount();
     }
 
     // ------------------------------------------------------------------ events

@@ -13,24 +13,29 @@ public final class OpenDevice implements AutoCloseable {
     private final Lifecycle lifecycle;
     private final MappedDevice device;
     private final AtomicBoolean closed = new AtomicBoolean();
+    private final DeviceIo io;
 
     OpenDevice(Lifecycle lifecycle, MappedDevice device) {
         this.lifecycle = lifecycle;
         this.device = device;
+        this.io = new BlockIo(device);
     }
 
     public MappedDevice device() {
         return device;
     }
 
-    /** The I/O path of this open: requests submitted to the block device (placeholder until the bio path lands). */
+    /**
+     * The I/O path of this open: requests submitted to the block device. It stays usable after
+     * {@link #close()} (requests of a closed open fail with EIO once the device is removed).
+     */
     public DeviceIo io() {
-        throw new UnsupportedOperationException("the bio path is not built yet");
+        return io;
     }
 
     /** Completes once the device is removed, after every request still waiting on it has failed. */
     public CompletableFuture<Void> gone() {
-        throw new UnsupportedOperationException("the bio path is not built yet");
+        return device.gone();
     }
 
     @Override

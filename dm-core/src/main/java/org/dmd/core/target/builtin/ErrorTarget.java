@@ -4,6 +4,9 @@ import java.util.List;
 import java.util.Optional;
 import java.util.Set;
 import org.dmd.core.errno.DmException;
+import org.dmd.core.errno.Errno;
+import org.dmd.core.io.Bio;
+import org.dmd.core.io.MapResult;
 import org.dmd.core.target.DeviceArea;
 import org.dmd.core.target.Target;
 import org.dmd.core.target.TargetContext;
@@ -18,7 +21,8 @@ import org.dmd.core.target.support.LinearMapping;
  * immutable target, and a hybrid one, so it can stand in on bio-based and request-based devices.
  * Current kernels accept exactly two optional arguments, a backing device and offset as for
  * linear (so that a zoned device's limits carry over), and ignore any other count.
- * The type has no status method: table and status text are always empty. Immutable.
+ * The type has no status method: table and status text are always empty. Immutable. Every bio
+ * fails with EIO ({@code dm-target.c: io_err_map}); flushes pass it by ({@code num_flush_bios} 0).
  */
 public final class ErrorTarget implements Target {
 
@@ -43,6 +47,11 @@ public final class ErrorTarget implements Target {
     @Override
     public String table() {
         return "";
+    }
+
+    @Override
+    public MapResult map(Bio bio) {
+        return bio.kill(Errno.EIO, "the error target fails every I/O");
     }
 
     @Override

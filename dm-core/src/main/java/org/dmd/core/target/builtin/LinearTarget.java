@@ -3,6 +3,8 @@ package org.dmd.core.target.builtin;
 import java.util.List;
 import java.util.Set;
 import org.dmd.core.errno.DmException;
+import org.dmd.core.io.Bio;
+import org.dmd.core.io.MapResult;
 import org.dmd.core.target.DeviceArea;
 import org.dmd.core.target.Target;
 import org.dmd.core.target.TargetContext;
@@ -14,7 +16,8 @@ import org.dmd.core.target.support.TargetErrors;
 
 /**
  * {@code linear <dev> <offset>}: maps the target onto a range of one device. Immutable.
- * Table text {@code MAJ:MIN OFFSET}; status empty.
+ * Table text {@code MAJ:MIN OFFSET}; status empty. Every bio is remapped to {@code offset} plus its
+ * sector in the target ({@code dm-linear.c: linear_map}); one flush bio goes to the device.
  */
 public final class LinearTarget implements Target {
 
@@ -39,6 +42,16 @@ public final class LinearTarget implements Target {
     @Override
     public String table() {
         return mapping.toString();
+    }
+
+    @Override
+    public MapResult map(Bio bio) {
+        return bio.remap(mapping.device(), mapping.start() + bio.targetSector());
+    }
+
+    @Override
+    public int flushBios() {
+        return 1;
     }
 
     @Override

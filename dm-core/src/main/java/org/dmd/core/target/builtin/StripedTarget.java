@@ -5,6 +5,8 @@ import java.util.List;
 import java.util.OptionalLong;
 import java.util.Set;
 import org.dmd.core.errno.DmException;
+import org.dmd.core.io.Bio;
+import org.dmd.core.io.MapResult;
 import org.dmd.core.target.DeviceArea;
 import org.dmd.core.target.Target;
 import org.dmd.core.target.TargetContext;
@@ -18,8 +20,14 @@ import org.dmd.core.target.support.TargetErrors;
 /**
  * {@code striped <#stripes> <chunk size> [<dev> <offset>]+}: spreads the target over the stripes
  * in chunks. Table text {@code N CHUNK MAJ:MIN OFFSET ...}; status {@code N MAJ:MIN ... 1 A...}
- * with one {@code A} per stripe (no I/O ever fails in dmd, so a stripe is never {@code D}).
+ * with one {@code A} per stripe (dmd does not count stripe errors, so a stripe is never {@code D}).
  * Immutable.
+ *
+ * <p>Data path ({@code dm-stripe.c: stripe_map_sector}): core splits bios at chunk boundaries
+ * ({@link #maxIoLen()}), so each lies in one chunk: chunk {@code c} of the target is chunk
+ * {@code c / stripes} of stripe {@code c % stripes}. A flush sends one bio to every stripe.
+ * Discards and write-zeroes are split and mapped like writes (the kernel sends one per stripe
+ * covering that stripe's part of the range: the same sectors end up discarded).
  */
 public final class StripedTarget implements Target {
 
@@ -81,6 +89,28 @@ public final class StripedTarget implements Target {
         StringBuilder text = new StringBuilder().append(stripes.size()).append(' ');
         stripes.forEach(stripe -> text.append(stripe.device().number()).append(' '));
         return text.append("1 ").append("A".repeat(stripes.size())).toString();
+    }
+
+    @Override
+    public MapResult map(Bio bio) {
+        if (bio.op() == Bio.Op.FLUSH) {
+            LinearMapping stripe = stripes.get(bio.targetBioNr());
+            return bio.remap(stripe.device(), stripe.start());
+        }
+        long offset = bio.targetSector();
+        long chunk = offset / chunkSize;
+        LinearMapping stripe = stripes.get((int) (chunk % stripes.size()));
+        return bio.remap(stripe.device(), stripe.start() + chunk / stripes.size() * chunkSize + offset % chunkSize);
+    }
+
+    @Override
+    public long maxIoLen() {
+        return chunkSize;
+    }
+
+    @Override
+    public int flushBios() {
+        return stripes.size();
     }
 
     @Override
