@@ -128,6 +128,13 @@ class TableValidationTest extends GatedDeviceMapperTest {
         assertEquals(0, gate.count(Step.REQUEST_MODULE, "dm-nosuch"), "no line was looked at");
     }
 
+    /** Found by TableTextFuzzTest: a NUL in a device path threw InvalidPathException out of TABLE_LOAD. */
+    @Test
+    void aDevicePathWithANulNamesNoDevice() {
+        rejected("0 1024 linear /dev/l\0oop0 0", Errno.ENOENT, "no such device");
+        rejected("0 1024 linear /dev/\0 0", Errno.ENOENT, "no such device");
+    }
+
     @Test
     void aZeroLengthTargetIsEinval() {
         rejected("0 1024 zero\n1024 0 zero", Errno.EINVAL, "zero-length target");
