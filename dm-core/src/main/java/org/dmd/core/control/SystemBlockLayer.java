@@ -49,7 +49,12 @@ final class SystemBlockLayer implements BlockLayer {
             return DeviceNumber.parse(path);
         }
         if (path.startsWith(LOOP_PREFIX) && isNumber(path.substring(LOOP_PREFIX.length()))) {
-            return new DeviceNumber(LoopDevices.LOOP_MAJOR, Integer.parseInt(path.substring(LOOP_PREFIX.length())));
+            int minor = Integer.parseInt(path.substring(LOOP_PREFIX.length()));
+            if (minor > DeviceNumber.MAX_MINOR) {
+                // Beyond the 20 bits of a minor no node can exist.
+                throw new DmException(Errno.ENOENT, "%s: no such block device", path);
+            }
+            return new DeviceNumber(LoopDevices.LOOP_MAJOR, minor);
         }
         if (path.startsWith(DM_PREFIX) && isNumber(path.substring(DM_PREFIX.length()))) {
             int minor = Integer.parseInt(path.substring(DM_PREFIX.length()));
