@@ -25,9 +25,14 @@ import com.fasterxml.jackson.databind.json.JsonMapper;
 import com.fasterxml.jackson.databind.util.TokenBuffer;
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.InputStreamReader;
 import java.io.OutputStream;
+import java.io.Reader;
 import java.io.UncheckedIOException;
 import java.lang.reflect.RecordComponent;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.CodingErrorAction;
+import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 import java.util.Collection;
 import java.util.EnumMap;
@@ -96,10 +101,12 @@ final class WireFormat {
      */
     Inbound readRequest(InputStream frame) {
         Envelope envelope;
-        try (JsonParser json = mapper.createParser(frame)) {
+        try (JsonParser json = mapper.createParser(utf8(frame))) {
             envelope = readEnvelope(json);
         } catch (JsonProcessingException e) {
             return refused(null, Errno.EINVAL, "malformed JSON" + at(e.getLocation()) + ": " + e.getOriginalMessage());
+        } catch (CharacterCodingException e) {
+            return refused(null, Errno.EINVAL, "malformed JSON: the frame is not UTF-8 (" + e.getMessage() + ")");
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
@@ -126,6 +133,16 @@ final class WireFormat {
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
+    }
+
+    /**
+     * The frame's characters, decoded strictly as UTF-8. Given the bytes, Jackson would guess the
+     * encoding from the first four (a NUL among them means UTF-16 or UTF-32), and an invalid
+     * UTF-32 unit would then fail outside its JSON errors; the protocol is UTF-8 only.
+     */
+    private static Reader utf8(InputStream frame) {
+        return new InputStreamReader(frame, StandardCharsets.UTF_8.newDecoder()
+                .onMalformedInput(CodingErrorAction.REPORT).onUnmappableCharacter(CodingErrorAction.REPORT));
     }
 
     /**

@@ -121,6 +121,22 @@ class WireFormatTest {
                 write(new Outbound.Answer(6, new Replies.DriverVersion(4, 50, 0))));
     }
 
+    /** Found by JsonFrameFuzzTest: NULs among the first bytes made Jackson read UTF-32, and fail outside JSON. */
+    @Test
+    void framesAreUtf8OnlyWhateverTheirFirstBytesSuggest() {
+        byte[] utf32 = {'{', 0, 0, 0, '!', '{', '"', 'i', 'd', '"', ':', '2', '}'};
+        Inbound.Refused refused = assertInstanceOf(Inbound.Refused.class,
+                wire.readRequest(new ByteArrayInputStream(utf32)));
+        assertEquals(Errno.EINVAL, refused.error().errno());
+        assertTrue(refused.error().getMessage().startsWith("malformed JSON"), refused.error()::getMessage);
+        byte[] utf16 = "{\"id\":1,\"command\":\"VERSION\"}".getBytes(StandardCharsets.UTF_16LE);
+        refused = assertInstanceOf(Inbound.Refused.class, wire.readRequest(new ByteArrayInputStream(utf16)));
+        assertEquals(Errno.EINVAL, refused.error().errno(), "UTF-16 is not the protocol's encoding");
+        byte[] invalid = {'{', '"', 'i', 'd', '"', ':', '1', ',', '"', 'c', '"', ':', '"', (byte) 0xC3, '(', '"', '}'};
+        refused = assertInstanceOf(Inbound.Refused.class, wire.readRequest(new ByteArrayInputStream(invalid)));
+        assertEquals("malformed JSON: the frame is not UTF-8 (Input length = 1)", refused.error().getMessage());
+    }
+
     @Test
     void aReplysFieldsFollowTheEnvelope() throws IOException {
         assertEquals("{\"id\":1,\"errno\":0,\"message\":\"\",\"modules\":[\"dm-zero\"]}",

@@ -1,6 +1,7 @@
 package org.dmd.core.control;
 
 import java.nio.file.Files;
+import java.nio.file.InvalidPathException;
 import java.nio.file.Path;
 import org.dmd.core.block.BlockDevice;
 import org.dmd.core.block.BlockLayer;
@@ -48,7 +49,12 @@ final class SystemBlockLayer implements BlockLayer {
             return DeviceNumber.parse(path);
         }
         if (path.startsWith(LOOP_PREFIX) && isNumber(path.substring(LOOP_PREFIX.length()))) {
-            return new DeviceNumber(LoopDevices.LOOP_MAJOR, Integer.parseInt(path.substring(LOOP_PREFIX.length())));
+            int minor = Integer.parseInt(path.substring(LOOP_PREFIX.length()));
+            if (minor > DeviceNumber.MAX_MINOR) {
+                // Beyond the 20 bits of a minor no node can exist.
+                throw new DmException(Errno.ENOENT, "%s: no such block device", path);
+            }
+            return new DeviceNumber(LoopDevices.LOOP_MAJOR, minor);
         }
         if (path.startsWith(DM_PREFIX) && isNumber(path.substring(DM_PREFIX.length()))) {
             int minor = Integer.parseInt(path.substring(DM_PREFIX.length()));
@@ -78,7 +84,7 @@ final class SystemBlockLayer implements BlockLayer {
             }
             throw new DmException(Errno.ENOENT, "%s: no such device", path);
         }
-        if (path.startsWith("/") && Files.exists(Path.of(path))) {
+        if (path.startsWith("/") && exists(path)) {
             throw new DmException(Errno.ENOTBLK, "%s is not a block device", path);
         }
         throw new DmException(Errno.ENOENT, "%s: no such device (name devices as MAJ:MIN, /dev/loopN, "
@@ -104,6 +110,15 @@ final class SystemBlockLayer implements BlockLayer {
                     device.toString());
         }
         throw new DmException(Errno.ENXIO, "no block device %s", number);
+    }
+
+    /** Whether a file is at {@code path}; a path no file can have (one with a NUL) names none. */
+    private static boolean exists(String path) {
+        try {
+            return Files.exists(Path.of(path));
+        } catch (InvalidPathException e) {
+            return false;
+        }
     }
 
     private static boolean isNumber(String s) {

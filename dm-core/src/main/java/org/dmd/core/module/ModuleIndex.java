@@ -3,6 +3,7 @@ package org.dmd.core.module;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
+import java.nio.charset.CharacterCodingException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
@@ -85,7 +86,7 @@ public final class ModuleIndex {
      * {@code modprobe.d/*.conf} (in name order) are read if present.
      *
      * @throws DmException ENOENT if {@code modules.dep} is missing; EINVAL naming the file and line
-     *                     of a malformed line; EIO if a file cannot be read
+     *                     of a malformed line, or the file that is not UTF-8; EIO if a file cannot be read
      */
     public static ModuleIndex load(Path dir) throws DmException {
         Parser parser = new Parser(dir.toString());
@@ -197,6 +198,9 @@ public final class ModuleIndex {
     private static Source read(Path file, boolean required) throws DmException {
         try {
             return new Source(file.toString(), Files.readAllLines(file, StandardCharsets.UTF_8));
+        } catch (CharacterCodingException e) {
+            // depmod writes module paths and names, which are ASCII: such a file is malformed, not unreadable.
+            throw new DmException(Errno.EINVAL, "%s: not UTF-8 text", file);
         } catch (NoSuchFileException e) {
             if (required) {
                 throw new DmException(Errno.ENOENT, "%s: No such file or directory", file);

@@ -128,6 +128,21 @@ class TableValidationTest extends GatedDeviceMapperTest {
         assertEquals(0, gate.count(Step.REQUEST_MODULE, "dm-nosuch"), "no line was looked at");
     }
 
+    /** Found by TableTextFuzzTest: a NUL in a device path threw InvalidPathException out of TABLE_LOAD. */
+    @Test
+    void aDevicePathWithANulNamesNoDevice() {
+        rejected("0 1024 linear /dev/l\0oop0 0", Errno.ENOENT, "no such device");
+        rejected("0 1024 linear /dev/\0 0", Errno.ENOENT, "no such device");
+    }
+
+    /** Found by TableTextFuzzTest: a loop minor beyond 2^20-1 threw IllegalArgumentException out of TABLE_LOAD. */
+    @Test
+    void aLoopDeviceBeyondTheMinorRangeNamesNoDevice() {
+        rejected("0 1024 linear /dev/loop2051204 0", Errno.ENOENT, "/dev/loop2051204: no such block device");
+        rejected("0 1024 linear /dev/loop1048576 0", Errno.ENOENT, "no such block device");
+        rejected("0 1024 linear /dev/loop1048575 0", Errno.ENXIO, "");
+    }
+
     @Test
     void aZeroLengthTargetIsEinval() {
         rejected("0 1024 zero\n1024 0 zero", Errno.EINVAL, "zero-length target");

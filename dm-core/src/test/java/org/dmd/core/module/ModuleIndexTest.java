@@ -124,6 +124,16 @@ class ModuleIndexTest {
         Files.delete(dir.resolve(file));
     }
 
+    /** Found by ModuleIndexFuzzTest: a file that is not UTF-8 was reported EIO, as if it could not be read. */
+    @Test
+    void aFileThatIsNotUtf8IsMalformed() throws Exception {
+        write("modules.dep", "kernel/a.ko:");
+        Files.write(dir.resolve("modules.alias"), new byte[] {'a', 'l', 'i', 'a', 's', ' ', (byte) 0xFF, ' ', 'a'});
+        DmException failure = assertFailure(() -> ModuleIndex.load(dir));
+        assertEquals(Errno.EINVAL, failure.errno(), failure.getMessage());
+        assertEquals(dir.resolve("modules.alias") + ": not UTF-8 text", failure.getMessage());
+    }
+
     private void write(String file, String... lines) throws IOException {
         Files.write(dir.resolve(file), List.of(lines));
     }
