@@ -215,6 +215,40 @@ class NbdDevicesTest {
                 "both stripes were written");
     }
 
+    @Test
+    void aSnapshotKeepsTheOldDataWhenTheOriginIsWrittenAndAfterItsTableIsReloaded() throws Exception {
+        String base = loop(2048);
+        String cow = loop(1024);
+        live("origin", "0 2048 snapshot-origin " + base);
+        Tool.run("qemu-io", "-f", "raw", "-c", "write -P 0x11 0 1048576", uri("origin")).checked();
+        live("snap", "0 2048 snapshot " + base + " " + cow + " P 8");
+        assertEquals("16/1024 16", snapshotStatus("snap"), "header and first area");
+
+        Tool.run("qemu-io", "-f", "raw", "-c", "write -P 0x22 65536 8192", uri("origin")).checked();
+        String read = Tool.run("qemu-io", "-f", "raw", "-c", "read -P 0x11 0 1048576", uri("snap")).checked();
+        assertTrue(read.contains("read 1048576/1048576 bytes"), read);
+        Tool.run("qemu-io", "-f", "raw", "-c", "read -P 0x22 65536 8192", "-c", "read -P 0x11 73728 4096",
+                uri("origin")).checked();
+        byte[] expected = new byte[8192];
+        Arrays.fill(expected, (byte) 0x22);
+        assertArrayEquals(expected, Arrays.copyOfRange(file(0), 65536, 73728), "the origin's file has the new data");
+        // Two chunks copied: they sit after the header and the first metadata area.
+        assertEquals("32/1024 16", snapshotStatus("snap"));
+        byte[] cowFile = file(1);
+        assertEquals("SnAp", new String(cowFile, 0, 4, StandardCharsets.US_ASCII), "the kernel's header magic");
+        Arrays.fill(expected, (byte) 0x11);
+        assertArrayEquals(expected, Arrays.copyOfRange(cowFile, 2 * 4096, 4 * 4096), "the old chunks on the COW");
+
+        control.ok("DEV_REMOVE", "name", "snap");
+        live("again", "0 2048 snapshot " + base + " " + cow + " P 8");
+        assertEquals("32/1024 16", snapshotStatus("again"), "the exceptions were read back from the COW device");
+        Tool.run("qemu-io", "-f", "raw", "-c", "read -P 0x11 0 1048576", uri("again")).checked();
+    }
+
+    private String snapshotStatus(String name) throws IOException {
+        return control.ok("TABLE_STATUS", "name", name).get("targets").get(0).get("text").asText();
+    }
+
     // ------------------------------------------------------------------ suspend, open count, removal
 
     @Test

@@ -35,6 +35,7 @@ public enum Errno {
     EPROTO(71, "Protocol error"),
     EOVERFLOW(75, "Value too large for defined data type"),
     EMSGSIZE(90, "Message too long"),
+    EOPNOTSUPP(95, "Operation not supported"),
     ETIMEDOUT(110, "Connection timed out"),
     ECONNREFUSED(111, "Connection refused"),
     EALREADY(114, "Operation already in progress");

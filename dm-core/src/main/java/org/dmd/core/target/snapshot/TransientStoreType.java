@@ -1,5 +1,8 @@
 package org.dmd.core.target.snapshot;
 
+import java.util.function.Consumer;
+import org.dmd.core.errno.DmException;
+import org.dmd.core.errno.Errno;
 import org.dmd.core.target.ExceptionStore;
 import org.dmd.core.target.ExceptionStoreType;
 import org.dmd.core.target.TableDevice;
@@ -24,11 +27,48 @@ public final class TransientStoreType extends NamedType implements ExceptionStor
         return new Store(cow, chunkSectors);
     }
 
-    /** Immutable: an empty transient store has allocated nothing and keeps no metadata. */
-    private record Store(TableDevice cow, long chunkSectors) implements ExceptionStore {
+    /**
+     * A transient store ({@code dm-snap-transient.c}): COW chunks handed out in order, nothing on
+     * disk, every commit durable at once. {@code nextFree} (sectors) is guarded by this.
+     */
+    private static final class Store implements ExceptionStore {
+
+        private final TableDevice cow;
+        private final long chunkSectors;
+        private long nextFree;
+
+        Store(TableDevice cow, long chunkSectors) {
+            this.cow = cow;
+            this.chunkSectors = chunkSectors;
+        }
 
         @Override
-        public void readMetadata() {
+        public boolean readMetadata(ExceptionSink sink) {
+            return true;
+        }
+
+        @Override
+        public long chunkSectors() {
+            return chunkSectors;
+        }
+
+        @Override
+        public synchronized long prepareException() throws DmException {
+            if (cow.sectors() < nextFree + chunkSectors) {
+                throw new DmException(Errno.ENOSPC, "COW device " + cow.number() + " is full");
+            }
+            long chunk = nextFree / chunkSectors;
+            nextFree += chunkSectors;
+            return chunk;
+        }
+
+        @Override
+        public void commitException(long oldChunk, long newChunk, Consumer<DmException> done) {
+            done.accept(null);
+        }
+
+        @Override
+        public void dropSnapshot() {
         }
 
         @Override
@@ -36,9 +76,10 @@ public final class TransientStoreType extends NamedType implements ExceptionStor
             return "N " + chunkSectors;
         }
 
+        /** {@code transient_usage}: what was handed out; no metadata. */
         @Override
-        public String status() {
-            return "0/" + cow.sectors() + " 0";
+        public synchronized String status() {
+            return nextFree + "/" + cow.sectors() + " 0";
         }
     }
 }

@@ -5,34 +5,49 @@ import static org.dmd.core.target.TargetAssertions.assertMessageFails;
 import static org.dmd.core.target.TargetAssertions.construct;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
+import java.util.ArrayList;
 import java.util.List;
 import org.dmd.core.errno.DmException;
 import org.dmd.core.errno.Errno;
 import org.dmd.core.minor.DeviceNumber;
 import org.dmd.core.target.DeviceArea;
-import org.dmd.core.target.FakeDevice;
 import org.dmd.core.target.FakeTargetContext;
+import org.dmd.core.target.MemoryDevice;
 import org.dmd.core.target.Target;
 import org.dmd.core.target.TargetType;
 import org.dmd.core.target.Version;
+import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
 class SnapshotTargetTest {
 
-    private static final FakeDevice ORIGIN = FakeDevice.of(7, 0, 4096);
-    private static final FakeDevice COW = FakeDevice.of(7, 1, 8192);
     private static final String DEVICES = "/dev/loop0 /dev/loop1 ";
 
+    // Stores read their COW device at construction: every test gets blank ones in memory.
+    private final MemoryDevice origin = MemoryDevice.of(7, 0, 4096);
+    private final MemoryDevice cow = MemoryDevice.of(7, 1, 8192);
+    private final List<Target> constructed = new ArrayList<>();
     private final FakeTargetContext context = withStores(new FakeTargetContext(2048)
-            .withDevice("/dev/loop0", ORIGIN).withDevice("/dev/loop1", COW).withLoop(2, 16)
-            .withDevice("/dev/big-block", new FakeDevice(new DeviceNumber(8, 0), 8192, 4096)));
+            .withDevice("/dev/loop0", origin).withDevice("/dev/loop1", cow).withLoop(2, 16)
+            .withDevice("/dev/big-block", new MemoryDevice(new DeviceNumber(8, 0), 8192, 4096)));
+
+    @AfterEach
+    void destroy() {
+        // A snapshot registers with its origin until its table is destroyed.
+        constructed.forEach(Target::destroy);
+    }
 
     private static FakeTargetContext withStores(FakeTargetContext context) {
         return context.withExceptionStore(PersistentStoreType.COMPAT).withExceptionStore(TransientStoreType.COMPAT);
     }
 
     private Target snapshot(String line) throws DmException {
-        return construct(SnapshotTarget.SNAPSHOT, context, line);
+        return kept(construct(SnapshotTarget.SNAPSHOT, context, line));
+    }
+
+    private Target kept(Target target) {
+        constructed.add(target);
+        return target;
     }
 
     private void fails(String line, String error) {
@@ -52,7 +67,7 @@ class SnapshotTargetTest {
         assertEquals("7:0 7:1 P 16", snapshot.table());
         // Header chunk + first metadata area: 2 chunks allocated, both metadata.
         assertEquals("32/8192 32", snapshot.status());
-        assertEquals(List.of(new DeviceArea(ORIGIN, 0, 2048), new DeviceArea(COW, 0, 8192)), snapshot.areas());
+        assertEquals(List.of(new DeviceArea(origin, 0, 2048), new DeviceArea(cow, 0, 8192)), snapshot.areas());
         assertMessageFails(snapshot, "x", Errno.EINVAL);
     }
 
@@ -60,7 +75,11 @@ class SnapshotTargetTest {
     void storeLettersAndDefaultChunkSize() throws DmException {
         assertEquals("7:0 7:1 PO 8", snapshot(DEVICES + "PO 8").table());
         assertEquals("7:0 7:1 PO 8", snapshot(DEVICES + "po 8").table());
+        // read_header: the chunk size in the COW device's header overrides the table's.
+        assertEquals("7:0 7:1 P 8", snapshot("7:0 7:1 p 16").table());
+        cow.fill(0, 512, (byte) 0);
         assertEquals("7:0 7:1 P 16", snapshot("7:0 7:1 p 16").table());
+        cow.fill(0, 512, (byte) 0);
         Target defaulted = snapshot(DEVICES + "P 0");
         assertEquals("7:0 7:1 P 32", defaulted.table());
         assertEquals("64/8192 64", defaulted.status());
@@ -74,7 +93,7 @@ class SnapshotTargetTest {
     void featuresPrintInTheKernelsOrder() throws DmException {
         assertEquals("7:0 7:1 P 16 1 discard_zeroes_cow", snapshot(DEVICES + "P 16 1 discard_zeroes_cow").table());
         assertEquals("7:0 7:1 P 16 2 discard_zeroes_cow discard_passdown_origin",
-                snapshot(DEVICES + "P 16 2 DISCARD_PASSDOWN_ORIGIN discard_zeroes_cow").table());
+                snapshot(DEVICES + "P 16 2 DISCARD_PASSDOWN_origin discard_zeroes_cow").table());
         assertEquals("7:0 7:1 P 16", snapshot(DEVICES + "P 16 0").table());
     }
 
@@ -116,14 +135,15 @@ class SnapshotTargetTest {
     void aBigBlockCowRaisesTheDefaultChunkSize() throws DmException {
         assertEquals("7:0 8:0 P 32", snapshot("/dev/loop0 /dev/big-block P 0").table());
         FakeTargetContext huge = withStores(new FakeTargetContext(2048).withLoop(0, 4096)
-                .withDevice("/dev/huge", new FakeDevice(new DeviceNumber(8, 1), 8192, 65536)));
-        assertEquals("7:0 8:1 P 128", construct(SnapshotTarget.SNAPSHOT, huge, "/dev/loop0 /dev/huge P 0").table());
+                .withDevice("/dev/huge", new MemoryDevice(new DeviceNumber(8, 1), 8192, 65536)));
+        assertEquals("7:0 8:1 P 128",
+                kept(construct(SnapshotTarget.SNAPSHOT, huge, "/dev/loop0 /dev/huge P 0")).table());
     }
 
     @Test
     void snapshotMergeSharesTheConstructorAndText() throws DmException {
         TargetType merge = SnapshotTarget.SNAPSHOT_MERGE;
-        Target target = construct(merge, context, DEVICES + "P 16");
+        Target target = kept(construct(merge, context, DEVICES + "P 16"));
         assertEquals("7:0 7:1 P 16", target.table());
         assertEquals("32/8192 32", target.status());
         assertCtrFails(merge, context, DEVICES + "P", Errno.EINVAL, "requires 4 or more arguments");
@@ -131,11 +151,11 @@ class SnapshotTargetTest {
 
     @Test
     void origin() throws DmException {
-        Target origin = construct(SnapshotOriginTarget.TYPE, context, "/dev/loop0");
-        assertEquals("7:0", origin.table());
-        assertEquals("", origin.status());
-        assertEquals(List.of(new DeviceArea(ORIGIN, 0, 2048)), origin.areas());
-        assertMessageFails(origin, "x", Errno.EINVAL);
+        Target target = construct(SnapshotOriginTarget.TYPE, context, "/dev/loop0");
+        assertEquals("7:0", target.table());
+        assertEquals("", target.status());
+        assertEquals(List.of(new DeviceArea(origin, 0, 2048)), target.areas());
+        assertMessageFails(target, "x", Errno.EINVAL);
         assertCtrFails(SnapshotOriginTarget.TYPE, context, "", Errno.EINVAL, "origin: incorrect number of arguments");
         assertCtrFails(SnapshotOriginTarget.TYPE, context, "/dev/loop0 /dev/loop1", Errno.EINVAL,
                 "origin: incorrect number of arguments");
